@@ -1,0 +1,232 @@
+"""Selective forwarding of encoded media: publishers fan out to slot tracks.
+
+A :class:`Publisher` reads one incoming track (audio or video of one
+participant) as :class:`~mediation.passthrough.EncodedFrame` objects and hands
+each frame to its sinks.  A :class:`SlotTrack` is a sink that is also the
+MediaStreamTrack behind one of a subscriber's pre-negotiated receive slots; its
+``recv()`` returns ``av.Packet`` objects, which aiortc's RTCRtpSender
+packetizes without encoding.  Only when the subscriber negotiated a different
+codec than the publisher sends does the slot decode, and the sender re-encode.
+
+Who may hear whom (lobby, caucus) is decided by the room, which attaches or
+detaches slots; a detached slot simply receives nothing, so switching needs no
+renegotiation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import fractions
+import inspect
+import logging
+import time
+from typing import Protocol
+
+import av
+from aiortc.codecs import get_decoder
+from aiortc.jitterbuffer import JitterFrame
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtcrtpsender import RTCRtpSender
+
+from mediation.passthrough import EncodedFrame
+
+logger = logging.getLogger(__name__)
+
+KEYFRAME_REQUEST_INTERVAL = 0.5  # seconds between PLIs we send one publisher
+SLOT_QUEUE_FRAMES = {"audio": 50, "video": 30}
+FRAME_STEP = {"audio": 960, "video": 3000}  # a nominal frame in RTP clock units
+
+
+class Sink(Protocol):
+    def push(self, frame: EncodedFrame) -> None: ...
+
+
+class Publisher:
+    """One participant's incoming audio or video, fanned out undecoded."""
+
+    def __init__(self, participant_id: str, track: MediaStreamTrack, receiver: object) -> None:
+        self.participant_id = participant_id
+        self.kind: str = track.kind
+        self.track = track
+        self.receiver = receiver
+        self.sinks: set[Sink] = set()
+        self.frames_in = 0
+        self._last_pli = 0.0
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.ensure_future(self._pump())
+
+    async def _pump(self) -> None:
+        """Read frames as fast as they come and hand them to every sink."""
+        try:
+            while True:
+                frame = await self.track.recv()
+                if not isinstance(frame, EncodedFrame):  # passthrough not installed
+                    continue
+                self.frames_in += 1
+                for sink in list(self.sinks):
+                    try:
+                        sink.push(frame)
+                    except Exception:  # one bad sink must not stop the others
+                        logger.exception("sink failed on %s frame", self.kind)
+        except (MediaStreamError, asyncio.CancelledError):
+            pass
+        finally:
+            self.sinks.clear()
+
+    def request_keyframe(self) -> None:
+        """Ask the publisher for a keyframe (PLI), at most every 0.5 s."""
+        if self.kind != "video":
+            return
+        now = time.monotonic()
+        if now - self._last_pli < KEYFRAME_REQUEST_INTERVAL:
+            return
+        self._last_pli = now
+        for source in self.receiver.getSynchronizationSources():
+            asyncio.ensure_future(self.receiver._send_rtcp_pli(source.source))
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        self.sinks.clear()
+
+
+class SlotTrack(MediaStreamTrack):
+    """The sending side of one receive slot of one subscriber.
+
+    Keeps its own monotonically increasing timestamps, so switching the source
+    (or resuming after a caucus) looks to the browser like a pause, not a jump.
+    """
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self.source: Publisher | None = None
+        self.out_mime: str | None = None  # set once the subscriber's codec is negotiated
+        self.frames_out = 0
+        self._queue: asyncio.Queue[EncodedFrame] = asyncio.Queue(SLOT_QUEUE_FRAMES[kind])
+        self._pending: collections.deque = collections.deque()
+        self._need_keyframe = kind == "video"
+        self._resync = True
+        self._offset = 0
+        self._last_out = 0
+        self._last_out_wall = time.monotonic()
+        self._decoder: object | None = None
+        self._decoder_mime: str | None = None
+
+    # -- wiring (called by the room) --------------------------------------
+    def attach(self, publisher: Publisher) -> None:
+        """Start forwarding ``publisher``; asks it for a keyframe for video."""
+        if self.source is publisher:
+            return
+        self.detach()
+        self.source = publisher
+        self._resync = True
+        self._need_keyframe = self.kind == "video"
+        publisher.sinks.add(self)
+        publisher.request_keyframe()
+
+    def detach(self) -> None:
+        if self.source is not None:
+            self.source.sinks.discard(self)
+            self.source = None
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._pending.clear()
+
+    def request_keyframe(self) -> None:
+        """The subscriber sent PLI/FIR: pass it on to whoever we forward."""
+        if self.source is not None:
+            self.source.request_keyframe()
+
+    def bind_sender(self, sender: RTCRtpSender, out_mime: str) -> None:
+        """Route the subscriber's PLI/FIR to us and remember its codec.
+
+        aiortc's sender handles PLI/FIR by calling ``self._send_keyframe()``,
+        which only affects its own encoder; an instance attribute shadows it.
+        """
+        self.out_mime = out_mime.lower()
+        sender._send_keyframe = self.request_keyframe  # type: ignore[method-assign]
+
+    # -- data path ----------------------------------------------------------
+    def push(self, frame: EncodedFrame) -> None:
+        if self._need_keyframe:
+            if not frame.is_keyframe:
+                return
+            self._need_keyframe = False
+        if self._queue.full():
+            # The subscriber's sender fell behind: drop the backlog and, for
+            # video, restart cleanly from the next keyframe.
+            while not self._queue.empty():
+                self._queue.get_nowait()
+            if self.kind == "video":
+                self._need_keyframe = True
+                self.request_keyframe()
+                return
+        self._queue.put_nowait(frame)
+
+    def _out_timestamp(self, frame: EncodedFrame) -> int:
+        clock = frame.codec.clockRate or 90000
+        if self._resync:
+            gap = int((time.monotonic() - self._last_out_wall) * clock)
+            start = self._last_out + max(FRAME_STEP[self.kind], gap)
+            self._offset = start - frame.timestamp
+            self._resync = False
+        out = frame.timestamp + self._offset
+        if out <= self._last_out and self.frames_out:
+            out = self._last_out + 1
+        self._last_out = out
+        self._last_out_wall = time.monotonic()
+        return out
+
+    async def recv(self) -> av.Packet | av.frame.Frame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        while not self._pending:
+            frame = await self._queue.get()
+            if self.out_mime is None or frame.mime == self.out_mime:
+                packet = av.Packet(frame.data)
+                packet.pts = self._out_timestamp(frame)
+                packet.time_base = fractions.Fraction(1, frame.codec.clockRate or 90000)
+                self.frames_out += 1
+                return packet
+            await self._transcode(frame)
+        self.frames_out += 1
+        return self._pending.popleft()
+
+    async def _transcode(self, frame: EncodedFrame) -> None:
+        """Fallback: decode the publisher's codec; the sender re-encodes."""
+        if self._decoder is None or self._decoder_mime != frame.mime:
+            self._decoder = get_decoder(frame.codec)
+            self._decoder_mime = frame.mime
+        ts = self._out_timestamp(frame)
+        decoder = self._decoder
+        loop = asyncio.get_running_loop()
+        try:
+            decoded = await loop.run_in_executor(
+                None, decoder.decode, JitterFrame(frame.data, frame.timestamp)  # type: ignore[attr-defined]
+            )
+        except av.FFmpegError:
+            self._need_keyframe = self.kind == "video"
+            return
+        for out in decoded:
+            out.pts = ts
+            out.time_base = fractions.Fraction(1, frame.codec.clockRate or 90000)
+            self._pending.append(out)
+
+    def stop(self) -> None:
+        self.detach()
+        super().stop()
+
+
+def check_sender_shape() -> None:
+    """Raise unless aiortc's sender still packs av.Packet and calls _send_keyframe."""
+    src = inspect.getsource(RTCRtpSender._next_encoded_frame)
+    if "self.__encoder.pack(data)" not in src or "isinstance(data, Frame)" not in src:
+        raise RuntimeError("aiortc RTCRtpSender no longer sends pre-encoded av.Packet")
+    rtcp_src = inspect.getsource(RTCRtpSender._handle_rtcp_packet)
+    if "self._send_keyframe()" not in rtcp_src:
+        raise RuntimeError("aiortc RTCRtpSender no longer routes PLI/FIR to _send_keyframe")
+

@@ -1,0 +1,90 @@
+"""The ODR web application.
+
+``create_app`` builds the app from settings, binds the extensions, then lets each room
+(``odr/<room>/__init__.py``) register its blueprints, CLI commands and signal receivers
+through its own ``init_app``. Rooms are initialised in dependency order; the api room
+comes last because it collects every room's ``api.py`` before registering its blueprint.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from odr.config import Config
+from odr.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+ROOMS = ("core", "audit", "accounts", "organizations", "mediators", "cases", "evidence",
+         "scheduling", "notifications", "agreements", "documents", "confirmation", "stats",
+         "web", "api")
+
+log = logging.getLogger("odr")
+
+#: How SQLite transactions begin in this context. The app always uses IMMEDIATE; the test
+#: suite's own long-lived session reads with DEFERRED so it never holds the write lock
+#: while the app under test writes.
+sqlite_begin_mode: ContextVar[str] = ContextVar("sqlite_begin_mode", default="IMMEDIATE")
+
+
+def create_app(config: Any = None) -> Flask:
+    app = Flask("odr", template_folder="../templates", static_folder="static")
+    cfg = config if config is not None else Config()
+    app.config.from_object(cfg)
+    app.instance_path = app.config["INSTANCE_PATH"]
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config["MAX_CONTENT_LENGTH"] = None  # uploads are streamed and limited per endpoint
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from odr.web.i18n import select_locale, select_timezone
+
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
+                   default_translation_directories=str(Path(__file__).parent / "translations"))
+
+    with app.app_context():
+        _tune_database(app)
+
+    for room in ROOMS:
+        module = importlib.import_module(f"odr.{room}")
+        init = getattr(module, "init_app", None)
+        if init is not None:
+            init(app)
+    return app
+
+
+def _tune_database(app: Flask) -> None:
+    """SQLite: WAL, a busy timeout, foreign keys, and IMMEDIATE transactions.
+
+    The embedded default has one writer at a time; beginning every transaction with
+    BEGIN IMMEDIATE makes concurrent writers wait their turn instead of failing with
+    "database is locked" half-way through a read-then-write (and keeps the audit chain
+    linear).
+    """
+    from sqlalchemy import event
+
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(f"BEGIN {sqlite_begin_mode.get()}")

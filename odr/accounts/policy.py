@@ -1,0 +1,349 @@
+"""Who may do what to which object — the one place that decides.
+
+Every view and API endpoint calls ``authorize(action, obj)``. It raises NotFound when the
+user may not even know the object exists (so ids cannot be probed) and Forbidden when
+they may see it but not do this. ``g.policy_checked`` records that the question was
+asked; in testing an after-request hook fails any endpoint that never asked
+(tests/test_policy_matrix.py walks every URL rule).
+
+Rules are plain functions ``(user, obj) -> bool`` registered per action; the case
+relations they share are computed once per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import g, has_request_context
+from sqlalchemy import Select, exists, or_, select
+
+from odr.accounts.models import Role, User
+from odr.core.errors import Forbidden, NotFound, Unauthorized
+from odr.extensions import db
+
+Rule = Callable[[Any, Any], bool]
+_RULES: dict[str, Rule] = {}
+
+
+def rule(*actions: str) -> Callable[[Rule], Rule]:
+    def register(fn: Rule) -> Rule:
+        for action in actions:
+            _RULES[action] = fn
+        return fn
+    return register
+
+
+def _authenticated(user: Any) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def mark_checked() -> None:
+    if has_request_context():
+        g.policy_checked = True
+
+
+def public() -> None:
+    """Declare that this endpoint is open to anyone (still counts as asking the policy)."""
+    mark_checked()
+
+
+# ---------------------------------------------------------------- case relations
+
+def case_relations(user: Any, case: Any) -> frozenset[str]:
+    """The capacities in which ``user`` stands in ``case`` (cached per request)."""
+    if not _authenticated(user) or case is None:
+        return frozenset()
+    cache: dict[tuple[int, int], frozenset[str]] = g.setdefault("_case_rel", {}) if has_request_context() else {}
+    key = (user.id, case.id)
+    if key in cache:
+        return cache[key]
+    from odr.cases.models import Agent, CaseParty
+
+    rel: set[str] = set()
+    sides = db.session.execute(
+        select(CaseParty.side).where(CaseParty.case_id == case.id, CaseParty.user_id == user.id)
+    ).scalars().all()
+    rel.update(sides)
+    if sides:
+        rel.add("party")
+    agent_sides = db.session.execute(
+        select(CaseParty.side).join(Agent, Agent.party_id == CaseParty.id)
+        .where(Agent.case_id == case.id, Agent.user_id == user.id)
+    ).scalars().all()
+    if agent_sides:
+        rel.add("agent")
+        rel.update(f"agent_{s}" for s in agent_sides)
+    if case.created_by_id == user.id and user.role == Role.PARTY:
+        rel.add("filer")
+    if user.role == Role.MEDIATOR and case.mediator_id == user.id:
+        rel.add("mediator")
+    if user.role == Role.MEDIATOR and case.preferred_mediator_id == user.id and case.mediator_id is None:
+        rel.add("booked_mediator")
+    if user.role == Role.ORG_ADMIN and case.organization_id is not None and case.organization_id == user.organization_id:
+        rel.add("org_admin")
+    if user.role in Role.COURT and user.court_id is not None:
+        if case.court_id == user.court_id or _has_confirmation_at(case.id, user.court_id):
+            rel.add("court")
+    if user.role == Role.ADMIN:
+        rel.add("admin")
+    result = frozenset(rel)
+    cache[key] = result
+    return result
+
+
+def _has_confirmation_at(case_id: int, court_id: int) -> bool:
+    from odr.confirmation.models import ConfirmationApplication
+
+    return bool(db.session.execute(
+        select(exists().where(
+            ConfirmationApplication.case_id == case_id,
+            ConfirmationApplication.court_id == court_id,
+            ConfirmationApplication.status != "pending_consent",
+        ))
+    ).scalar())
+
+
+def participant(user: Any, case: Any) -> bool:
+    """A party, agent or the filer of the case (the people the case is about)."""
+    return bool(case_relations(user, case) & {"party", "agent", "filer"})
+
+
+def visible_cases(user: Any) -> Select:
+    """SELECT of the cases this user may list (the same rule as case.view)."""
+    from odr.cases.models import Agent, Case, CaseParty
+    from odr.confirmation.models import ConfirmationApplication
+
+    q = select(Case)
+    if not _authenticated(user):
+        return q.where(False)
+    if user.role == Role.ADMIN:
+        return q
+    if user.role == Role.PARTY:
+        return q.where(or_(
+            Case.created_by_id == user.id,
+            Case.id.in_(select(CaseParty.case_id).where(CaseParty.user_id == user.id)),
+            Case.id.in_(select(Agent.case_id).where(Agent.user_id == user.id)),
+        ))
+    if user.role == Role.MEDIATOR:
+        return q.where(or_(Case.mediator_id == user.id,
+                           (Case.preferred_mediator_id == user.id) & Case.mediator_id.is_(None)))
+    if user.role == Role.ORG_ADMIN:
+        return q.where(Case.organization_id == user.organization_id)
+    if user.role in Role.COURT:
+        return q.where(or_(
+            Case.court_id == user.court_id,
+            Case.id.in_(select(ConfirmationApplication.case_id).where(
+                ConfirmationApplication.court_id == user.court_id,
+                ConfirmationApplication.status != "pending_consent")),
+        ))
+    return q.where(False)
+
+
+# ---------------------------------------------------------------- visibility per object
+
+def _case_of(obj: Any) -> Any:
+    from odr.cases.models import Case
+
+    if isinstance(obj, Case):
+        return obj
+    case_id = getattr(obj, "case_id", None)
+    return db.session.get(Case, case_id) if case_id is not None else None
+
+
+def visible(user: Any, obj: Any) -> bool:
+    """May ``user`` know that ``obj`` exists?"""
+    if obj is None:
+        return False
+    table = getattr(obj, "__tablename__", None)
+    if table in {"organization", "court", "region"}:
+        return True
+    if table == "mediator_profile":
+        return obj.status == "active" or _manages_mediator(user, obj)
+    if table == "user":
+        return _authenticated(user) and (user.id == obj.id or user.role == Role.ADMIN
+                                         or (user.role == Role.ORG_ADMIN and obj.organization_id == user.organization_id))
+    if table == "evidence":
+        return _evidence_visible(user, obj)
+    if table == "confirmation_application":
+        return _confirmation_visible(user, obj)
+    if table == "api_token":
+        return _authenticated(user) and (user.role == Role.ADMIN or obj.user_id == user.id)
+    case = _case_of(obj)
+    if case is not None:
+        return bool(case_relations(user, case))
+    return _authenticated(user) and user.role == Role.ADMIN
+
+
+def _manages_mediator(user: Any, profile: Any) -> bool:
+    if not _authenticated(user):
+        return False
+    return (user.role == Role.ADMIN or user.id == profile.user_id
+            or (user.role == Role.ORG_ADMIN and user.organization_id == profile.organization_id))
+
+
+def _evidence_visible(user: Any, ev: Any) -> bool:
+    case = _case_of(ev)
+    rel = case_relations(user, case)
+    if not rel:
+        return False
+    if ev.visibility == "mediator":
+        return bool(rel & {"mediator", "admin"}) or ev.submitted_by_id == getattr(user, "id", None)
+    return True
+
+
+def _confirmation_visible(user: Any, app: Any) -> bool:
+    if not _authenticated(user):
+        return False
+    if user.role in Role.COURT:
+        return user.court_id == app.court_id and app.status != "pending_consent"
+    case = _case_of(app)
+    rel = case_relations(user, case)
+    return bool(rel & {"party", "agent", "filer", "mediator", "org_admin", "admin"})
+
+
+# ---------------------------------------------------------------- rules
+
+def _role(*roles: str) -> Rule:
+    return lambda user, obj: _authenticated(user) and user.role in roles
+
+
+rule("admin.access", "outbox.view", "court.create", "organization.create", "audit.view",
+     "integration.manage")(_role(Role.ADMIN))
+rule("account.use", "notifications.view", "invitation.claim")(
+    lambda user, obj: _authenticated(user))
+rule("stats.view")(_role(Role.ADMIN, Role.ORG_ADMIN, Role.JUDGE, Role.CLERK))
+rule("court.queue")(_role(Role.JUDGE, Role.CLERK))
+rule("intake.queue")(_role(Role.ORG_ADMIN))
+
+
+@rule("case.create")
+def _case_create(user: Any, obj: Any) -> bool:
+    return _authenticated(user) and user.role in (Role.PARTY, Role.JUDGE, Role.CLERK, Role.ADMIN)
+
+
+@rule("staff.create")
+def _staff_create(user: Any, org: Any) -> bool:
+    if not _authenticated(user):
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    return user.role == Role.ORG_ADMIN and org is not None and getattr(org, "id", None) == user.organization_id
+
+
+@rule("organization.manage")
+def _org_manage(user: Any, org: Any) -> bool:
+    return _staff_create(user, org)
+
+
+@rule("mediator.manage")
+def _mediator_manage(user: Any, profile: Any) -> bool:
+    return _manages_mediator(user, profile)
+
+
+def _rel(*capacities: str) -> Rule:
+    wanted = set(capacities)
+
+    def check(user: Any, obj: Any) -> bool:
+        return bool(case_relations(user, _case_of(obj)) & wanted)
+    return check
+
+
+_PARTIES = ("party", "agent", "filer")
+rule("case.view", "case.events", "case.documents")(
+    _rel(*_PARTIES, "mediator", "booked_mediator", "org_admin", "court", "admin"))
+rule("case.edit", "case.submit", "case.withdraw")(_rel("filer", "applicant", "agent_applicant"))
+rule("case.accept", "case.reject", "case.transfer", "case.assign", "case.recusal.decide")(_rel("org_admin"))
+rule("case.respond")(_rel("respondent", "agent_respondent"))
+rule("case.recusal.request")(_rel(*_PARTIES, "mediator"))
+rule("case.escalate")(_rel("mediator", "org_admin"))
+rule("case.fail", "case.sessions.propose", "case.agreement.draft", "case.minutes.write",
+     "case.disclose", "case.extend")(_rel("mediator"))
+rule("case.booking.confirm")(_rel("booked_mediator", "org_admin"))
+rule("case.evidence.upload", "case.evidence.list", "case.sessions.list")(
+    _rel(*_PARTIES, "mediator", "org_admin", "admin"))
+rule("case.confirmation.consent", "case.rate", "case.extend.consent")(_rel("party", "agent"))
+rule("case.confirmation.view")(_rel(*_PARTIES, "mediator", "org_admin", "court", "admin"))
+
+rule("evidence.view")(lambda user, ev: _evidence_visible(user, ev))
+rule("evidence.withdraw")(lambda user, ev: getattr(user, "id", None) == ev.submitted_by_id
+                          or bool(case_relations(user, _case_of(ev)) & {"mediator", "admin"}))
+
+rule("session.view", "session.ics", "session.join")(
+    _rel(*_PARTIES, "mediator", "court", "admin"))
+rule("session.accept")(_rel(*_PARTIES))
+rule("session.cancel")(_rel(*_PARTIES, "mediator"))
+rule("session.manage")(_rel("mediator"))
+
+rule("agreement.view", "agreement.comment")(_rel(*_PARTIES, "mediator", "org_admin", "court", "admin"))
+rule("agreement.sign")(_rel("party", "agent", "mediator"))
+rule("minutes.view")(_rel(*_PARTIES, "mediator", "org_admin", "court", "admin"))
+rule("minutes.confirm")(_rel("party", "agent"))
+rule("document.view")(_rel(*_PARTIES, "mediator", "org_admin", "court", "admin"))
+
+
+@rule("confirmation.view")
+def _conf_view(user: Any, app: Any) -> bool:
+    return _confirmation_visible(user, app)
+
+
+@rule("confirmation.accept", "confirmation.not_accept", "confirmation.request_materials",
+      "confirmation.assign")
+def _conf_clerk(user: Any, app: Any) -> bool:
+    return (_authenticated(user) and user.role in Role.COURT and user.court_id == app.court_id)
+
+
+@rule("confirmation.rule")
+def _conf_rule(user: Any, app: Any) -> bool:
+    return _authenticated(user) and user.role == Role.JUDGE and user.court_id == app.court_id
+
+
+@rule("confirmation.withdraw")
+def _conf_withdraw(user: Any, app: Any) -> bool:
+    return bool(case_relations(user, _case_of(app)) & {"party", "agent"})
+
+
+# ---------------------------------------------------------------- entry points
+
+def can(user: Any, action: str, obj: Any = None) -> bool:
+    fn = _RULES.get(action)
+    if fn is None:
+        raise KeyError(f"no policy rule for action {action!r}")
+    try:
+        return bool(fn(user, obj))
+    except AttributeError:
+        return False
+
+
+def authorize(action: str, obj: Any = None, user: Any = None) -> None:
+    """Raise unless ``user`` (default: the current user) may do ``action`` to ``obj``."""
+    from flask_login import current_user
+
+    mark_checked()
+    who = user if user is not None else current_user
+    if obj is not None and getattr(obj, "__tablename__", None) is not None and not visible(who, obj):
+        if not _authenticated(who):
+            raise Unauthorized()
+        raise NotFound()
+    if not can(who, action, obj):
+        if not _authenticated(who):
+            raise Unauthorized()
+        raise Forbidden()
+
+
+def get_or_404(model: Any, ident: Any, action: str) -> Any:
+    """Load ``model`` by id and authorize ``action`` on it; unknown ids are 404."""
+    mark_checked()
+    try:
+        key = int(ident)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    obj = db.session.get(model, key) if -2**63 < key < 2**63 else None
+    if obj is None:
+        raise NotFound()
+    authorize(action, obj)
+    return obj
+
+
+def is_user(obj: Any) -> bool:
+    return isinstance(obj, User)

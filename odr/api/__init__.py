@@ -1,0 +1,28 @@
+"""JSON API v1 (API.md): conventions, auth, and every room's endpoints on one blueprint."""
+
+from __future__ import annotations
+
+import importlib
+
+from flask import Flask
+
+from odr.extensions import csrf
+
+API_ROOMS = ("accounts", "organizations", "mediators", "cases", "evidence", "scheduling",
+             "notifications", "agreements", "documents", "confirmation", "stats", "audit", "api")
+
+
+def init_app(app: Flask) -> None:
+    from odr.api import conventions, core_views, openapi  # noqa: F401
+    from odr.api.registry import api_bp
+
+    for room in API_ROOMS:
+        try:
+            importlib.import_module(f"odr.{room}.api")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"odr.{room}.api":
+                raise
+    csrf.exempt(api_bp)
+    conventions.install(api_bp)
+    if "api" not in app.blueprints:
+        app.register_blueprint(api_bp)

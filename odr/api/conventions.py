@@ -1,0 +1,62 @@
+"""API.md conventions: bearer or session auth, CSRF for cookie sessions, body limits, paging."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import Select, func, select
+
+from odr.api.schema import Int, Obj
+from odr.core.errors import BadInput, TooLarge, Unauthorized
+from odr.extensions import csrf, db
+
+PAGING = {"page": Int(required=False, minimum=1, maximum=100000, default=1),
+          "per_page": Int(required=False, minimum=1, maximum=200, default=20)}
+
+
+def paging_query(**more: Any) -> Obj:
+    return Obj({**PAGING, **more})
+
+
+def install(bp: Blueprint) -> None:
+    if getattr(bp, "_odr_conventions", False):
+        return
+    bp._odr_conventions = True  # type: ignore[attr-defined]
+
+    @bp.before_request
+    def _before() -> None:
+        if g.get("bad_bearer"):
+            raise Unauthorized(_l("The token is invalid, expired or revoked."), code="invalid_token")
+        length = request.content_length
+        if (request.mimetype == "application/json" and length is not None
+                and length > current_app.config["MAX_JSON_BYTES"]):
+            raise TooLarge(_l("The request body is too large."))
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and current_user.is_authenticated \
+                and g.get("api_token") is None:
+            try:
+                csrf.protect()
+            except CSRFError:
+                raise BadInput(_l("Missing or wrong CSRF token (send X-CSRFToken with browser sessions)."),
+                               code="csrf_failed") from None
+
+
+def require_user() -> Any:
+    if not current_user.is_authenticated:
+        raise Unauthorized(_l("Log in or send a bearer token."))
+    return current_user._get_current_object()
+
+
+def page(query: Select, params: dict[str, Any], serialize: Any) -> Any:
+    """Run ``query`` one page at a time: ``{"items": [...], "total": N}``."""
+    page_no, per_page = params.get("page", 1), params.get("per_page", 20)
+    total = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    rows = db.session.execute(query.limit(per_page).offset((page_no - 1) * per_page)).scalars().all()
+    return jsonify({"items": [serialize(r) for r in rows], "total": total})
+
+
+def created(body: Any) -> Any:
+    return jsonify(body), 201

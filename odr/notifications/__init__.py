@@ -1,0 +1,9 @@
+"""Notifications room (see DESIGN.md, Rooms)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from odr.notifications import models  # noqa: F401

@@ -1,0 +1,9 @@
+"""Scheduling room (see DESIGN.md, Rooms)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from odr.scheduling import models  # noqa: F401

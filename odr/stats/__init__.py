@@ -1,0 +1,1 @@
+"""Stats room: dashboards and exports (reads only)."""

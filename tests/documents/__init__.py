@@ -1,0 +1,1 @@
+"""Tests of the documents room's renderer (run without the Flask app)."""

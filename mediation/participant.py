@@ -119,6 +119,8 @@ class Participant:
     # -- negotiation --------------------------------------------------------
     async def answer(self, sdp: str) -> str:
         """Apply the client's offer; return our complete answer SDP."""
+        if "m=application" not in sdp:
+            raise ValueError("the offer must open the 'room' data channel")
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
         self._setup_transceivers()
         await self.pc.setLocalDescription(await self.pc.createAnswer())
@@ -168,6 +170,13 @@ class Participant:
             track = transceiver.sender.track
             if isinstance(track, SlotTrack) and track.out_mime is None and transceiver._codecs:
                 track.bind_sender(transceiver.sender, transceiver._codecs[0].mimeType)
+
+    async def expire_unless_connected(self, seconds: float) -> None:
+        """A peer that never completes ICE/DTLS is dropped, not kept forever."""
+        await asyncio.sleep(seconds)
+        if self.pc.connectionState != "connected" and not self.closed:
+            logger.info("participant %s never connected; closing", self.participant_id)
+            await self.close()
 
     # -- data channel -------------------------------------------------------
     def send(self, message: dict[str, Any]) -> None:

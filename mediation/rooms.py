@@ -38,6 +38,8 @@ from mediation.room_recording import RecordingControl
 
 logger = logging.getLogger(__name__)
 
+CONNECT_TIMEOUT = 30.0  # seconds from answer to a connected transport
+
 
 class RoomError(Exception):
     """An HTTP-level refusal: ``status`` with the API error ``code``."""
@@ -113,6 +115,7 @@ class Room:
             await participant.close()
             raise RoomError(409, "room_closed", "this session's room is closed")
         self.participants[pid] = participant
+        asyncio.ensure_future(participant.expire_unless_connected(CONNECT_TIMEOUT))
         self.event(EVENT_PARTICIPANT_JOINED, participant_id=pid, user_id=claims.user_id,
                    display_name=claims.display_name, role=claims.role, side=claims.side)
         self.changed()

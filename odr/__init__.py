@@ -59,7 +59,34 @@ def create_app(config: Any = None) -> Flask:
         init = getattr(module, "init_app", None)
         if init is not None:
             init(app)
+        register_room_blueprints(app, room)
+    from odr.documents.render import warn_if_slow_fonts
+
+    warn_if_slow_fonts(log)
     return app
+
+
+def room_modules(room: str, prefix: str) -> list[str]:
+    """Names of ``odr/<room>/<prefix>*.py`` modules, so rooms add pages and endpoints
+    by adding files, without editing a shared registry."""
+    import pkgutil
+
+    package = importlib.import_module(f"odr.{room}")
+    paths = getattr(package, "__path__", None)
+    if not paths:
+        return []
+    return sorted(f"odr.{room}.{m.name}" for m in pkgutil.iter_modules(paths)
+                  if m.name == prefix or m.name.startswith(prefix + "_"))
+
+
+def register_room_blueprints(app: Flask, room: str) -> None:
+    """Register the ``bp`` blueprint of every ``views*.py`` module of a room."""
+    from flask import Blueprint
+
+    for name in room_modules(room, "views"):
+        bp = getattr(importlib.import_module(name), "bp", None)
+        if isinstance(bp, Blueprint) and bp.name not in app.blueprints:
+            app.register_blueprint(bp)
 
 
 def _tune_database(app: Flask) -> None:

@@ -10,4 +10,3 @@ def init_app(app: Flask) -> None:
     from odr.accounts.loading import init_login
 
     init_login(app)
-    app.register_blueprint(views.bp)

@@ -16,12 +16,11 @@ def init_app(app: Flask) -> None:
     from odr.api import conventions, core_views, openapi  # noqa: F401
     from odr.api.registry import api_bp
 
+    from odr import room_modules
+
     for room in API_ROOMS:
-        try:
-            importlib.import_module(f"odr.{room}.api")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"odr.{room}.api":
-                raise
+        for name in room_modules(room, "api"):
+            importlib.import_module(name)
     csrf.exempt(api_bp)
     conventions.install(api_bp)
     if "api" not in app.blueprints:

@@ -11,4 +11,3 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     template_helpers.init_app(app)
     headers.init_app(app)
-    app.register_blueprint(views.bp)

@@ -105,13 +105,20 @@ def test_long_facts_flow_across_pages(render: Render, sample: Sample, tmp_path: 
     facts = "".join(s + ("\n" if i % 10 == 9 else "") for i, s in enumerate(sentences))
     facts += "以上为全部事实陈述终点标记"
     assert len(facts) >= 5000
-    pdf = render("settlement_agreement", sample("settlement_agreement", facts=facts))
+    long_token = "A" * 300  # an unbroken Latin run must wrap, not run off the page
+    pdf = render("settlement_agreement", sample("settlement_agreement", facts=facts + "\n" + long_token))
     assert len(PdfReader(io.BytesIO(pdf)).pages) > 2
     text = pdf_text(pdf, tmp_path)
     missing = [i for i in range(1, 141) if f"第{i:04d}段事实" not in text]
     assert missing == []
     assert "以上为全部事实陈述终点标记" in text
     assert "人民调解专用章" in text  # the signature block still follows
+    assert long_token in text
+    path = tmp_path / "bbox.pdf"
+    path.write_bytes(pdf)
+    bbox = subprocess.run(["pdftotext", "-bbox", str(path), "-"], check=True, capture_output=True, text=True).stdout
+    right_edges = [float(x) for x in re.findall(r'xMax="([0-9.]+)"', bbox)]
+    assert right_edges and max(right_edges) < 595.28 - 24 * 72 / 25.4 + 2  # inside the right margin
 
 
 @needs_poppler

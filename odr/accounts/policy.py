@@ -46,6 +46,8 @@ def mark_checked() -> None:
 def public() -> None:
     """Declare that this endpoint is open to anyone (still counts as asking the policy)."""
     mark_checked()
+    if has_request_context():
+        g.policy_public = True
 
 
 # ---------------------------------------------------------------- case relations
@@ -236,6 +238,9 @@ def _org_manage(user: Any, org: Any) -> bool:
     return _staff_create(user, org)
 
 
+rule("mediator.view")(lambda user, profile: True)  # visible() already hides inactive profiles
+
+
 @rule("mediator.manage")
 def _mediator_manage(user: Any, profile: Any) -> bool:
     return _manages_mediator(user, profile)
@@ -280,6 +285,7 @@ rule("agreement.sign")(_rel("party", "agent", "mediator"))
 rule("minutes.view")(_rel(*_PARTIES, "mediator", "org_admin", "court", "admin"))
 rule("minutes.confirm")(_rel("party", "agent"))
 rule("document.view")(_rel(*_PARTIES, "mediator", "org_admin", "court", "admin"))
+rule("document.issue")(_rel("mediator", "org_admin"))
 
 
 @rule("confirmation.view")

@@ -26,6 +26,8 @@ class Agreement(TimestampMixin, db.Model):
     points_in_dispute: Mapped[str | None] = mapped_column(Text)
     responsibilities: Mapped[str | None] = mapped_column(Text)
     other_terms: Mapped[str | None] = mapped_column(Text)
+    #: how and by when the terms are performed, supervision (人民调解法 §29)
+    performance: Mapped[str | None] = mapped_column(Text)
     copies: Mapped[int] = mapped_column(Integer, nullable=False, default=3)
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), nullable=False)

@@ -9,14 +9,13 @@ from flask import Flask
 from odr.extensions import csrf
 
 API_ROOMS = ("accounts", "organizations", "mediators", "cases", "evidence", "scheduling",
-             "notifications", "agreements", "documents", "confirmation", "stats", "audit", "api")
+             "notifications", "agreements", "documents", "confirmation", "stats", "audit", "integrations", "api")
 
 
 def init_app(app: Flask) -> None:
+    from odr import room_modules
     from odr.api import conventions, core_views, openapi  # noqa: F401
     from odr.api.registry import api_bp
-
-    from odr import room_modules
 
     for room in API_ROOMS:
         for name in room_modules(room, "api"):

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.core.model_mixins import TimestampMixin
 from odr.core.types import UTCDateTime
 from odr.extensions import db
+
+if TYPE_CHECKING:
+    from odr.agreements.models import Agreement
+    from odr.cases.models import Case
+    from odr.organizations.models import Court
 
 
 class ConfirmationApplication(TimestampMixin, db.Model):
@@ -35,6 +40,20 @@ class ConfirmationApplication(TimestampMixin, db.Model):
     ruling_year: Mapped[int | None] = mapped_column(Integer)
     ruling_seq: Mapped[int | None] = mapped_column(Integer)
     paused_days: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    #: snapshot of what was filed (C §354): agreement, mediation proof, identities,
+    #: evidence list, minutes — by reference, fixed at submission
+    packet: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    #: reason given when the parties withdrew (the court records it, C §357)
+    withdraw_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    case: Mapped[Case] = relationship(foreign_keys=[case_id])
+    agreement: Mapped[Agreement] = relationship(foreign_keys=[agreement_id])
+    court: Mapped[Court] = relationship(foreign_keys=[court_id])
+    consents: Mapped[list[ConfirmationConsent]] = relationship(
+        order_by="ConfirmationConsent.id", cascade="all, delete-orphan")
+    materials_requests: Mapped[list[MaterialsRequest]] = relationship(
+        order_by="MaterialsRequest.id", cascade="all, delete-orphan")
 
     __table_args__ = (UniqueConstraint("court_id", "ruling_year", "ruling_seq"),)
 
@@ -60,3 +79,5 @@ class MaterialsRequest(TimestampMixin, db.Model):
     due_date: Mapped[date] = mapped_column(Date, nullable=False)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), nullable=False)
     fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: what the parties said when they supplied the materials
+    response: Mapped[str | None] = mapped_column(Text)

@@ -59,6 +59,7 @@ __all__ = [
     "REJECTION_GROUNDS",
     "TERMINATION_REASONS",
     "harfbuzz_subset_available",
+    "preload",
     "render_html",
     "render_pdf",
     "seal_layout",
@@ -155,6 +156,29 @@ def warn_if_slow_fonts(log: logging.Logger) -> bool:
             "libharfbuzz-subset0 (Debian/Ubuntu) or harfbuzz (others)."
         )
     return available
+
+
+def preload() -> None:
+    """Pay the cold-start cost now: import WeasyPrint, build the font configuration
+    and lay out a line in the regular and bold faces (Pango loads each face on first
+    use). The app may call this at start, in a background thread, so that the
+    first party to download a document does not wait for it.
+    """
+    weasyprint, font_config = _load_weasyprint()
+    html = (
+        '<html lang="zh-CN"><body style="font-family: \'Noto Serif CJK SC\', serif">'
+        "<p>调解协议书 2026</p><p><b>民事裁定书</b></p></body></html>"
+    )
+    with _render_lock:
+        weasyprint.HTML(string=html, url_fetcher=_fetcher_class()()).render(font_config=font_config)
+    _get_default_env().get_template("documents/_base.html")
+
+
+def _fetcher_class() -> Any:
+    """The restricted fetcher class, imported late because it imports WeasyPrint."""
+    from .fetcher import RestrictedURLFetcher
+
+    return RestrictedURLFetcher
 
 
 def _paragraphs(text: str | None) -> list[str]:
@@ -285,15 +309,13 @@ def render_pdf(
     Templates are those listed in :data:`DOCUMENT_KINDS`; see the module docstring
     and each template's header for the context keys.
     """
-    from .fetcher import RestrictedURLFetcher
-
     html_text = render_html(template_name, context, jinja_env=jinja_env)
     weasyprint, font_config = _load_weasyprint()
     stamp = _pdf_date(created)
     identifier = hashlib.sha256(
         "\x00".join((html_text, title, author, stamp)).encode("utf-8")
     ).hexdigest()[:32]
-    fetcher = RestrictedURLFetcher()
+    fetcher = _fetcher_class()()
     with _render_lock:
         document = weasyprint.HTML(string=html_text, url_fetcher=fetcher).render(
             font_config=font_config

@@ -24,6 +24,9 @@ class Notification(TimestampMixin, db.Model):
     body: Mapped[str] = mapped_column(Text, default="", nullable=False)
     link: Mapped[str | None] = mapped_column(String(300))
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: the logical message this row belongs to: the same key is stored once, so a retried
+    #: job or a second scheduler never puts the same notice in an inbox twice
+    key: Mapped[str | None] = mapped_column(String(200), unique=True)
 
     __table_args__ = (Index("ix_notification_user_read", "user_id", "read_at"),)
 

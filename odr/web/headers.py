@@ -30,4 +30,6 @@ def init_app(app: Flask) -> None:
             if endpoint and endpoint != "static" and response.status_code < 400 \
                     and not g.get("policy_checked"):
                 response.headers["X-ODR-Policy-Unchecked"] = endpoint
+            if g.get("policy_public"):
+                response.headers["X-ODR-Policy-Public"] = "1"
             return response

@@ -1,0 +1,388 @@
+"""Drafting, commenting on and e-signing settlement agreements.
+
+Why it works this way:
+
+* Every draft is a new ``Agreement`` row (a version). Once anyone has signed a version
+  its content never changes: an amendment is a new version and every earlier
+  unfinished version is marked ``superseded``, so a signature always points at exactly
+  the text the signer saw (``content_hash`` = SHA-256 of the canonical JSON of the
+  version's content, stored on the version and on each signature).
+* Online agreements take effect at the last e-signature (在线调解规则 §19): when every
+  party (in person or through their agent) and the mediator have signed, the
+  organization's e-seal is applied, the agreement is numbered per organization and
+  year, the case moves to ``agreement_effective`` and ``agreement_effective`` is sent
+  so the documents room renders the PDF in the same transaction.
+* The mediator signs last: their signature attests that the parties signed the
+  version in front of them, as on paper.
+
+Services commit; they never touch the request (IP and user agent are passed in).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from odr.accounts import policy
+from odr.accounts.services import check_password_for
+from odr.agreements.models import Agreement, AgreementComment, AgreementTerm, Signature
+from odr.audit.services import record
+from odr.cases import lifecycle
+from odr.cases.models import Agent, Case, CaseParty
+from odr.cases.routing import number_prefix
+from odr.core.errors import BadInput, Conflict, Forbidden, RuleBroken
+from odr.core.sequences import next_value
+from odr.core.signals import agreement_effective
+from odr.core.time import local, now
+from odr.extensions import db
+
+DRAFT, EFFECTIVE, SUPERSEDED = "draft", "effective", "superseded"
+METHODS = ("lump_sum", "instalments", "act")
+MAX_TERMS = 50
+
+
+# ---------------------------------------------------------------- reading
+
+def versions(case: Case) -> list[Agreement]:
+    """All versions of the case's agreement, newest first."""
+    return list(db.session.execute(
+        select(Agreement).where(Agreement.case_id == case.id).order_by(Agreement.version.desc())
+    ).scalars())
+
+
+def current(case: Case) -> Agreement | None:
+    """The version that counts: the effective one, else the newest draft."""
+    for agreement in versions(case):
+        if agreement.status in (EFFECTIVE, DRAFT):
+            return agreement
+    return None
+
+
+def comments(agreement: Agreement) -> list[AgreementComment]:
+    return list(db.session.execute(
+        select(AgreementComment).where(AgreementComment.agreement_id == agreement.id)
+        .order_by(AgreementComment.id)).scalars())
+
+
+def canonical_content(agreement: Agreement) -> str:
+    """The exact text a signature covers, as stable JSON (sorted keys, no spaces)."""
+    case = db.session.get(Case, agreement.case_id)
+    parties = [{"side": p.side, "name": p.name, "id": p.id_number or p.credit_code}
+               for p in (case.parties if case else [])]
+    terms = [{
+        "obligor": t.obligor, "obligee": t.obligee, "description": t.description,
+        "amount": None if t.amount is None else f"{Decimal(str(t.amount)):.2f}",
+        "due_date": t.due_date.isoformat() if t.due_date else None, "method": t.method,
+    } for t in sorted(agreement.terms, key=lambda t: t.position)]
+    content = {
+        "case_id": agreement.case_id, "version": agreement.version, "parties": parties,
+        "facts": agreement.facts, "points_in_dispute": agreement.points_in_dispute,
+        "responsibilities": agreement.responsibilities, "terms": terms,
+        "other_terms": agreement.other_terms, "performance": agreement.performance,
+        "copies": agreement.copies,
+    }
+    return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def compute_hash(agreement: Agreement) -> str:
+    return hashlib.sha256(canonical_content(agreement).encode("utf-8")).hexdigest()
+
+
+def required_signers(case: Case) -> list[dict[str, Any]]:
+    """Who must sign: one entry per party record, then the mediator."""
+    out: list[dict[str, Any]] = [{"role": "party", "party": p} for p in case.parties]
+    out.append({"role": "mediator", "user_id": case.mediator_id})
+    return out
+
+
+def signing_status(agreement: Agreement) -> list[dict[str, Any]]:
+    """Each required signature and the signature that fulfils it (or None), for pages and PDFs."""
+    case = db.session.get(Case, agreement.case_id)
+    by_party = {s.party_id: s for s in agreement.signatures if s.role in ("party", "agent")}
+    mediator_sig = next((s for s in agreement.signatures if s.role == "mediator"), None)
+    rows = []
+    for need in required_signers(case):
+        if need["role"] == "party":
+            party = need["party"]
+            rows.append({"role": "party", "party": party, "name": party.name,
+                         "signature": by_party.get(party.id)})
+        else:
+            mediator = case.mediator
+            rows.append({"role": "mediator", "party": None,
+                         "name": mediator.display_name if mediator else "",
+                         "signature": mediator_sig})
+    return rows
+
+
+def seal_signature(agreement: Agreement) -> Signature | None:
+    return next((s for s in agreement.signatures if s.role == "seal"), None)
+
+
+# ---------------------------------------------------------------- drafting
+
+def _text(data: dict[str, Any], key: str, max_len: int, errors: dict[str, Any],
+          prefix: str = "") -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors[prefix + key] = _l("Must be text.")
+        return None
+    value = value.strip().replace("\x00", "")
+    if len(value) > max_len:
+        errors[prefix + key] = _l("Must be at most %(n)d characters.", n=max_len)
+    return value or None
+
+
+def _clean_terms(raw: Any, errors: dict[str, Any]) -> list[dict[str, Any]]:
+    if not isinstance(raw, list) or not raw:
+        errors["terms"] = _l("Add at least one term.")
+        return []
+    if len(raw) > MAX_TERMS:
+        errors["terms"] = _l("Allows at most %(n)d items.", n=MAX_TERMS)
+        return []
+    out = []
+    for i, item in enumerate(raw):
+        prefix = f"terms.{i}."
+        if not isinstance(item, dict):
+            errors[f"terms.{i}"] = _l("Must be a JSON object.")
+            continue
+        term = {"obligor": _text(item, "obligor", 120, errors, prefix),
+                "obligee": _text(item, "obligee", 120, errors, prefix),
+                "description": _text(item, "description", 4000, errors, prefix),
+                "method": _text(item, "method", 32, errors, prefix)}
+        for required in ("obligor", "description"):
+            if not term[required] and prefix + required not in errors:
+                errors[prefix + required] = _l("This field is required.")
+        if term["method"] and term["method"] not in METHODS:
+            errors[prefix + "method"] = _l("Must be one of: %(values)s.", values=", ".join(METHODS))
+        amount = item.get("amount")
+        term["amount"] = None
+        if amount not in (None, ""):
+            try:
+                value = Decimal(str(amount).strip())
+                if not value.is_finite() or value < 0 or value >= Decimal("1e12") \
+                        or value != value.quantize(Decimal("0.01")):
+                    raise ValueError
+                term["amount"] = value.quantize(Decimal("0.01"))
+            except (ValueError, ArithmeticError):
+                errors[prefix + "amount"] = _l("Must be an amount such as 20000.00.")
+        due = item.get("due_date")
+        term["due_date"] = None
+        if isinstance(due, date):
+            term["due_date"] = due
+        elif due not in (None, ""):
+            try:
+                term["due_date"] = date.fromisoformat(str(due).strip())
+            except ValueError:
+                errors[prefix + "due_date"] = _l("Must be a date such as 2026-12-31.")
+        if term["amount"] is not None and not term["obligee"] and prefix + "obligee" not in errors:
+            errors[prefix + "obligee"] = _l("Say who receives the payment.")
+        out.append(term)
+    return out
+
+
+def draft_agreement(case: Case, actor: Any, data: dict[str, Any]) -> Agreement:
+    """Save a new version of the case's agreement and move the case to ``settled``.
+
+    ``data``: ``terms`` [{obligor, obligee?, description, amount?, due_date?, method?}],
+    and optionally ``other_terms``, ``facts``, ``points_in_dispute``,
+    ``responsibilities``, ``performance``, ``copies``. Facts and points in dispute
+    default to the case's own. Earlier unfinished versions (signed or not) are
+    superseded: a changed text must be signed again.
+    """
+    if not policy.can(actor, "case.agreement.draft", case):
+        raise Forbidden()
+    if case.status not in (lifecycle.IN_MEDIATION, lifecycle.SETTLED):
+        raise Conflict(_l("An agreement can be drafted only while the case is in mediation."),
+                       code="invalid_transition")
+    errors: dict[str, Any] = {}
+    terms = _clean_terms(data.get("terms"), errors)
+    facts = _text(data, "facts", 20000, errors) or case.facts
+    points = _text(data, "points_in_dispute", 10000, errors) or case.points_in_dispute
+    responsibilities = _text(data, "responsibilities", 10000, errors)
+    other_terms = _text(data, "other_terms", 10000, errors)
+    performance = _text(data, "performance", 10000, errors)
+    copies = data.get("copies")
+    default_copies = len(case.parties) + 1
+    if copies in (None, ""):
+        copies = default_copies
+    else:
+        try:
+            copies = int(copies)
+            if not 1 <= copies <= 50:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors["copies"] = _l("Must be a whole number from 1 to 50.")
+    if not (facts or "").strip():
+        errors["facts"] = _l("State the main facts of the dispute.")
+    if case.mediator_id is None:
+        raise RuleBroken(_l("A mediator must be assigned before an agreement is drafted."),
+                         code="no_mediator")
+    if errors:
+        raise BadInput(_l("Some fields are invalid."), fields=errors)
+
+    previous = db.session.execute(
+        select(func.max(Agreement.version)).where(Agreement.case_id == case.id)).scalar() or 0
+    for old in versions(case):
+        if old.status == EFFECTIVE:
+            raise Conflict(_l("The agreement is already in effect."), code="agreement_effective")
+        if old.status == DRAFT:
+            old.status = SUPERSEDED
+    agreement = Agreement(case_id=case.id, version=previous + 1, status=DRAFT, facts=facts,
+                          points_in_dispute=points, responsibilities=responsibilities,
+                          other_terms=other_terms, performance=performance, copies=copies,
+                          content_hash="0" * 64, created_by_id=actor.id)
+    agreement.terms = [AgreementTerm(position=i + 1, **t) for i, t in enumerate(terms)]
+    db.session.add(agreement)
+    db.session.flush()
+    agreement.content_hash = compute_hash(agreement)
+    lifecycle.transition(case, "settle", actor, details={"agreement_version": agreement.version})
+    record("agreement.draft", agreement, actor=actor,
+           after={"version": agreement.version, "content_hash": agreement.content_hash,
+                  "terms": len(terms)})
+    db.session.commit()
+    return agreement
+
+
+def comment(agreement: Agreement, actor: Any, body: str) -> AgreementComment:
+    """A party's (or the mediator's) remark on a draft; the mediator answers with a new version."""
+    if not policy.can(actor, "agreement.comment", agreement):
+        raise Forbidden()
+    text = (body or "").strip().replace("\x00", "")
+    if not text:
+        raise BadInput(_l("Write a comment first."), fields={"body": _l("This field is required.")})
+    if len(text) > 4000:
+        raise BadInput(_l("Some fields are invalid."),
+                       fields={"body": _l("Must be at most %(n)d characters.", n=4000)})
+    if agreement.status != DRAFT:
+        raise Conflict(_l("Comments are taken on the current draft only."), code="outdated_version")
+    note = AgreementComment(agreement_id=agreement.id, user_id=actor.id, body=text)
+    db.session.add(note)
+    db.session.flush()
+    record("agreement.comment", agreement, actor=actor, after={"comment_id": note.id})
+    db.session.commit()
+    return note
+
+
+# ---------------------------------------------------------------- signing
+
+def _capacities(agreement: Agreement, case: Case, actor: Any) -> list[tuple[str, int | None]]:
+    """The (role, party_id) pairs ``actor`` may still sign this version in."""
+    signed_parties = {s.party_id for s in agreement.signatures if s.role in ("party", "agent")}
+    out: list[tuple[str, int | None]] = []
+    for party in case.parties:
+        if party.user_id == actor.id and party.id not in signed_parties:
+            out.append(("party", party.id))
+    agent_parties = db.session.execute(
+        select(Agent.party_id).where(Agent.case_id == case.id, Agent.user_id == actor.id)).scalars()
+    for party_id in agent_parties:
+        if party_id not in signed_parties and ("party", party_id) not in out:
+            out.append(("agent", party_id))
+    if case.mediator_id == actor.id and not any(s.role == "mediator" for s in agreement.signatures):
+        out.append(("mediator", None))
+    return out
+
+
+def sign(agreement: Agreement, actor: Any, password: str, *, ip: str | None = None,
+         user_agent: str | None = None, expected_hash: str | None = None) -> list[Signature]:
+    """Sign ``agreement`` as ``actor`` after re-checking their password.
+
+    A party signs for their own party record, an agent for the party they represent,
+    the mediator once, after every party. ``expected_hash`` is the hash the signer was
+    shown; if the version changed meanwhile the signature is refused (409). Returns
+    the signatures made; the last one makes the agreement effective.
+    """
+    if not policy.can(actor, "agreement.sign", agreement):
+        raise Forbidden()
+    case = db.session.get(Case, agreement.case_id)
+    if agreement.status == SUPERSEDED:
+        raise Conflict(_l("This version has been replaced by a newer one. Read and sign the current version."),
+                       code="outdated_version")
+    if agreement.status == EFFECTIVE:
+        raise Conflict(_l("The agreement is already in effect."), code="agreement_effective")
+    if expected_hash is not None and expected_hash != agreement.content_hash:
+        raise Conflict(_l("The text changed after you opened it. Read and sign the current version."),
+                       code="outdated_version")
+    if compute_hash(agreement) != agreement.content_hash:
+        raise Conflict(_l("This version no longer matches what was drafted; it cannot be signed."),
+                       code="content_changed")
+    if not check_password_for(actor, password):
+        raise BadInput(_l("The password is not correct."), code="wrong_password",
+                       fields={"password": _l("The password is not correct.")})
+    wanted = _capacities(agreement, case, actor)
+    if not wanted:
+        raise Conflict(_l("You have already signed this version."), code="already_signed")
+    parties_done = {s.party_id for s in agreement.signatures if s.role in ("party", "agent")}
+    parties_done.update(pid for role, pid in wanted if role != "mediator")
+    if any(role == "mediator" for role, _ in wanted) and \
+            any(p.id not in parties_done for p in case.parties):
+        wanted = [w for w in wanted if w[0] != "mediator"]
+        if not wanted:
+            raise RuleBroken(_l("The mediator signs after every party has signed."),
+                             code="parties_sign_first")
+    moment = now()
+    made = []
+    for role, party_id in wanted:
+        sig = Signature(agreement_id=agreement.id, user_id=actor.id, role=role, party_id=party_id,
+                        signed_at=moment, ip=(ip or "")[:64] or None,
+                        user_agent=(user_agent or "")[:400] or None,
+                        content_hash=agreement.content_hash)
+        agreement.signatures.append(sig)
+        made.append(sig)
+    db.session.flush()
+    for sig in made:
+        record("agreement.sign", agreement, actor=actor,
+               after={"version": agreement.version, "role": sig.role, "party_id": sig.party_id,
+                      "content_hash": sig.content_hash, "ip": sig.ip})
+    if all(row["signature"] is not None for row in signing_status(agreement)):
+        _take_effect(agreement, case, actor)
+    db.session.commit()
+    return made
+
+
+def agreement_number(case: Case, year: int, seq: int) -> str:
+    """``(2026)诸暨人调协字第15号``: per organization and year, with the same prefix as the
+    case numbers (odr.cases.routing.number_prefix) but 协 added, because case numbers
+    already use ``人调字`` and the two sequences must never print the same number."""
+    org = case.organization
+    prefix = number_prefix(org)
+    number = f"({year}){prefix}人调协字第{seq}号"
+    clash = db.session.execute(select(Agreement.id).where(Agreement.number == number)).first()
+    if clash:  # two organizations with the same short name
+        number = f"({year}){prefix}{org.id}人调协字第{seq}号"
+    return number
+
+
+def _take_effect(agreement: Agreement, case: Case, actor: Any) -> None:
+    """Seal, number, make effective; the case follows and the documents room renders the PDF."""
+    if case.organization_id is None:
+        raise RuleBroken(_l("The case has no mediation organization to seal the agreement."),
+                         code="no_organization")
+    moment = now()
+    agreement.signatures.append(Signature(
+        agreement_id=agreement.id, user_id=actor.id, role="seal", signed_at=moment,
+        content_hash=agreement.content_hash))
+    year = local(moment).year
+    seq = next_value(f"agreement:{case.organization_id}", year)
+    agreement.number = agreement_number(case, year, seq)
+    agreement.sealed_at = moment
+    agreement.effective_at = moment
+    agreement.status = EFFECTIVE
+    db.session.flush()
+    record("agreement.effective", agreement, actor=actor,
+           after={"version": agreement.version, "number": agreement.number,
+                  "content_hash": agreement.content_hash})
+    lifecycle.transition(case, "agreement_effective", None, check_policy=False,
+                         details={"agreement_number": agreement.number})
+    agreement_effective.send(agreement, case=case)
+
+
+def party_of(case: Case, party_id: int | None) -> CaseParty | None:
+    return next((p for p in case.parties if p.id == party_id), None)

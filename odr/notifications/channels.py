@@ -1,0 +1,130 @@
+"""Senders by channel: SMTP e-mail, an SMS provider interface, and a registry others extend.
+
+A sender takes one OutboxMessage and either returns a short provider response (stored on
+the row) or raises; the dispatcher turns exceptions into retries with backoff. Another
+room registers its own channel (e.g. "webhook") with ``register_sender`` in its init_app.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any
+
+from flask import Flask, current_app
+
+from odr.core.time import now
+from odr.notifications.models import OutboxMessage
+
+Sender = Callable[[OutboxMessage], str | None]
+SENDERS: dict[str, Sender] = {}
+
+
+class PermanentFailure(Exception):
+    """A send that will never succeed (bad address, no server configured): no retries."""
+
+
+def register_sender(channel: str, sender: Sender) -> None:
+    SENDERS[channel] = sender
+
+
+# ---------------------------------------------------------------- e-mail
+
+def build_email(msg: OutboxMessage, mail_from: str) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = mail_from
+    mail["To"] = msg.recipient
+    mail["Subject"] = msg.subject or "ODR"
+    mail["Date"] = formatdate(localtime=False)
+    # a stable Message-ID per outbox row lets receivers drop a duplicate after a crash
+    # between the SMTP "250 OK" and our commit
+    mail["Message-ID"] = make_msgid(idstring=f"odr-outbox-{msg.id}")
+    mail.set_content(msg.body)
+    for att in (msg.extra or {}).get("attachments", []):
+        maintype, _, subtype = att.get("content_type", "application/octet-stream").partition("/")
+        params = {}
+        if att.get("method"):
+            params["method"] = att["method"]
+        mail.add_attachment(att["content"].encode(), maintype=maintype, subtype=subtype.split(";")[0],
+                            filename=att.get("filename", "attachment"), params=params)
+    return mail
+
+
+def send_email(msg: OutboxMessage) -> str:
+    cfg = current_app.config
+    host = cfg.get("SMTP_HOST")
+    if not host:
+        raise PermanentFailure("no SMTP server configured (ODR_SMTP_HOST)")
+    mail = build_email(msg, cfg.get("MAIL_FROM") or "odr@localhost")
+    with smtplib.SMTP(host, int(cfg.get("SMTP_PORT") or 25), timeout=float(cfg.get("SMTP_TIMEOUT", 10))) as smtp:
+        if cfg.get("SMTP_STARTTLS"):
+            smtp.starttls()
+        if cfg.get("SMTP_USERNAME"):
+            smtp.login(cfg["SMTP_USERNAME"], cfg.get("SMTP_PASSWORD") or "")
+        try:
+            refused = smtp.send_message(mail)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise PermanentFailure(f"recipient refused: {exc.recipients}") from exc
+    if refused:
+        raise PermanentFailure(f"recipient refused: {refused}")
+    return f"250 {mail['Message-ID']}"
+
+
+# ---------------------------------------------------------------- SMS
+
+class SmsProvider:
+    """An SMS gateway. ``send`` returns the provider's message id or raises."""
+
+    name = "base"
+
+    def send(self, to: str, text: str) -> str:
+        raise PermanentFailure("no SMS provider configured")
+
+
+@dataclass
+class RecordedSms:
+    to: str
+    text: str
+    at: Any
+
+
+class RecordingSmsProvider(SmsProvider):
+    """The built-in provider: keeps messages (the outbox page shows them) and sends nothing.
+
+    Useful on a single machine and in tests; a real gateway subclasses SmsProvider and is
+    installed with ``set_sms_provider(app, provider)``.
+    """
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.sent: list[RecordedSms] = []
+        self._lock = threading.Lock()
+
+    def send(self, to: str, text: str) -> str:
+        digits = to.replace("+", "").replace(" ", "").replace("-", "")
+        if not digits.isdigit() or not 5 <= len(digits) <= 20:
+            raise PermanentFailure(f"not a phone number: {to!r}")
+        with self._lock:
+            self.sent.append(RecordedSms(to, text, now()))
+            return f"recorded-{len(self.sent)}"
+
+
+def set_sms_provider(app: Flask, provider: SmsProvider) -> None:
+    app.extensions["odr_sms_provider"] = provider
+
+
+def sms_provider() -> SmsProvider:
+    return current_app.extensions["odr_sms_provider"]
+
+
+def send_sms(msg: OutboxMessage) -> str:
+    return sms_provider().send(msg.recipient, msg.body)
+
+
+register_sender("email", send_email)
+register_sender("sms", send_sms)

@@ -43,7 +43,7 @@ def vp8_size(data: bytes) -> tuple[int, int] | None:
     return width & 0x3FFF, height & 0x3FFF
 
 
-@dataclass
+@dataclass(eq=False)  # identity-hashed: it sits in a publisher's sink set
 class _Track:
     """One recorded publisher and its timing state."""
 

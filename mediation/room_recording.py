@@ -82,8 +82,8 @@ class RecordingControl:
             raise Refused("consent_missing", f"waiting for recording consent from: {names}")
         if not self._membership():
             raise Refused("nothing_to_record", "nobody is sending media yet")
-        self.active = True
         self._begin()
+        self.active = True
         self.room.event(EVENT_RECORDING_STARTED, file=self.recorder.path.rsplit("/", 1)[-1])
         self._broadcast()
 

@@ -56,12 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-seed", action="store_true", help="do not seed demo data")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("apscheduler.executors", "apscheduler.scheduler", "weasyprint", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     app = create_app()
     logins = [] if args.no_seed else _seed(app)
     media = None if args.no_media else _start_media(app)
     if app.config.get("SCHEDULER_ENABLED"):
-        from odr.scheduling.embedded import start_embedded_scheduler
+        from odr.scheduling.jobs import start_embedded_scheduler
 
         start_embedded_scheduler(app)
     server = make_server(args.host, args.port, app, threaded=True)

@@ -22,9 +22,19 @@ def _case_agreements(case: Any) -> list[Any]:
     return versions(case)
 
 
+def _can(action: str, obj: Any) -> bool:
+    """policy.can for the current viewer, so panels show only the buttons that will work."""
+    from flask_login import current_user
+
+    from odr.accounts import policy
+
+    return policy.can(current_user, action, obj)
+
+
 def init_app(app: Flask) -> None:
     from odr.agreements import models  # noqa: F401
     from odr.agreements.services import signing_status
 
     app.jinja_env.globals["case_agreements"] = _case_agreements
     app.jinja_env.globals["agreement_signing"] = signing_status
+    app.jinja_env.globals["agreement_can"] = _can

@@ -17,6 +17,9 @@ def init_app(app: Flask) -> None:
     from odr.api import conventions, core_views, openapi  # noqa: F401
     from odr.api.registry import api_bp
 
+    # A module that first appears after an earlier app registered the blueprint (tests
+    # build many apps in one process) may still add its routes: each new app replays them.
+    api_bp._got_registered_once = False
     for room in API_ROOMS:
         for name in room_modules(room, "api"):
             importlib.import_module(name)

@@ -45,10 +45,62 @@ def install(bp: Blueprint) -> None:
                                code="csrf_failed") from None
 
 
+def prefer_bearer() -> None:
+    """On the API a bearer token wins over the cookie session.
+
+    Flask-Login asks the bearer loader only when the session yields nobody, and with
+    strong session protection a stale anonymous cookie (a browser that saw a flash
+    message, an API client keeping cookies) ends the lookup first: the token would be
+    ignored and the caller told 401. Resolve the token first instead.
+    """
+    if g.get("_odr_bearer_checked"):
+        return
+    g._odr_bearer_checked = True
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return
+    from odr.accounts.services import token_owner
+    from odr.extensions import login_manager
+
+    found = token_owner(header[7:].strip())
+    if found is None:
+        g.bad_bearer = True
+        g._login_user = login_manager.anonymous_user()
+        return
+    g._login_user, g.api_token = found
+
+
 def require_user() -> Any:
     if not current_user.is_authenticated:
         raise Unauthorized(_l("Log in or send a bearer token."))
     return current_user._get_current_object()
+
+
+_UNSCOPED = {"auth", "openapi.json", "me"}
+_WRITE_SCOPE = {"webhooks": "webhooks:manage"}
+
+
+def required_scope(method: str, path: str) -> str | None:
+    """The scope an integration token needs for this request, by convention.
+
+    GET needs "<resource>:read"; POST to a collection ("/cases") needs "<resource>:create"
+    ("cases:create_diversion" for a diversion); any other write "<resource>:write".
+    Webhooks need "webhooks:manage". Endpoints may ask for more with require_scope.
+    """
+    parts = [p for p in path.split("/") if p][2:]  # after "api", "v1"
+    if not parts or parts[0] in _UNSCOPED:
+        return None
+    resource = parts[0]
+    if resource in _WRITE_SCOPE:
+        return _WRITE_SCOPE[resource]
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return f"{resource}:read"
+    if len(parts) == 1 and method == "POST":
+        body = request.get_json(silent=True) if request.is_json else None
+        if resource == "cases" and isinstance(body, dict) and body.get("source") == "court_diversion":
+            return "cases:create_diversion"
+        return f"{resource}:create"
+    return f"{resource}:write"
 
 
 def require_scope(scope: str) -> None:

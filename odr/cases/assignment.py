@@ -39,9 +39,14 @@ WEIGHTS = {"category": 30, "region": 15, "level": 5, "load": 20, "availability":
 
 # ---------------------------------------------------------------- matching
 
-def excluded_mediators(case: Case) -> dict[int, str]:
+def excluded_mediators(case: Case, candidates: list[int] | None = None) -> dict[int, str]:
     """Mediators who may not take this case, with why: a declared relation, a granted or
-    pending recusal, or having stood as a party or agent in a case of the same parties."""
+    pending recusal, or having stood as a party or agent in a case of the same parties.
+
+    ``candidates`` narrows the check to those mediators: the lookups then start from the
+    candidates' own party/agent rows (indexed by user id) rather than from every case of
+    the parties, which keeps matching fast at province scale.
+    """
     out: dict[int, str] = {}
     for mid in db.session.execute(select(Disclosure.mediator_id).where(
             Disclosure.case_id == case.id, Disclosure.has_relation.is_(True))).scalars():
@@ -49,30 +54,37 @@ def excluded_mediators(case: Case) -> dict[int, str]:
     for mid in db.session.execute(select(RecusalRequest.mediator_id).where(
             RecusalRequest.case_id == case.id, RecusalRequest.status.in_(("granted", "withdrawn")))).scalars():
         out[mid] = str(_l("recused from this case"))
-    user_ids = {p.user_id for p in case.parties if p.user_id}
-    user_ids |= {a.user_id for a in case.agents if a.user_id}
-    id_numbers = {p.id_number for p in case.parties if p.id_number}
-    id_numbers |= {a.id_number for a in case.agents if a.id_number}
-    if not user_ids and not id_numbers:
+    if candidates is None:
+        candidates = list(db.session.execute(select(MediatorProfile.user_id).where(
+            MediatorProfile.organization_id == case.organization_id)).scalars())
+    if not candidates:
+        return out
+    user_ids = {p.user_id for p in case.parties if p.user_id} | {a.user_id for a in case.agents if a.user_id}
+    id_numbers = {p.id_number for p in case.parties if p.id_number} | {a.id_number for a in case.agents
+                                                                       if a.id_number}
+    for uid, number in db.session.execute(select(User.id, User.id_number).where(User.id.in_(candidates))):
+        if number and number in id_numbers:
+            out[uid] = str(_l("is a party to this case"))
+    # cases other than this one in which a candidate stood as a party or an agent
+    theirs: dict[int, set[int]] = {}
+    for cid, uid in db.session.execute(select(CaseParty.case_id, CaseParty.user_id).where(
+            CaseParty.user_id.in_(candidates), CaseParty.case_id != case.id)):
+        theirs.setdefault(cid, set()).add(uid)
+    for cid, uid in db.session.execute(select(Agent.case_id, Agent.user_id).where(
+            Agent.user_id.in_(candidates), Agent.case_id != case.id)):
+        theirs.setdefault(cid, set()).add(uid)
+    if not theirs or not (user_ids or id_numbers):
         return out
     conds = []
     if user_ids:
         conds.append(CaseParty.user_id.in_(user_ids))
     if id_numbers:
         conds.append(CaseParty.id_number.in_(id_numbers))
-    related_cases = select(CaseParty.case_id).where(or_(*conds), CaseParty.case_id != case.id)
-    # a mediator who was a party or an agent in any of the parties' other cases
-    mediator_users = select(User.id).where(User.role == Role.MEDIATOR)
-    for uid in db.session.execute(select(CaseParty.user_id).where(
-            CaseParty.case_id.in_(related_cases), CaseParty.user_id.in_(mediator_users))).scalars():
-        out[uid] = str(_l("took part in another case of these parties"))
-    for uid in db.session.execute(select(Agent.user_id).where(
-            Agent.case_id.in_(related_cases), Agent.user_id.in_(mediator_users))).scalars():
-        out[uid] = str(_l("took part in another case of these parties"))
-    if id_numbers:
-        for uid in db.session.execute(select(User.id).where(
-                User.role == Role.MEDIATOR, User.id_number.in_(id_numbers))).scalars():
-            out[uid] = str(_l("is a party to this case"))
+    shared = db.session.execute(select(CaseParty.case_id).where(
+        CaseParty.case_id.in_(list(theirs)), or_(*conds))).scalars()
+    for cid in shared:
+        for uid in theirs[cid]:
+            out[uid] = str(_l("took part in another case of these parties"))
     return out
 
 
@@ -137,7 +149,7 @@ def rank_candidates(case: Case, *, limit: int | None = None,
     if not include_full:
         q = q.where(MediatorProfile.active_cases < MediatorProfile.max_cases)
     rows = db.session.execute(q).all()
-    excluded = excluded_mediators(case)
+    excluded = excluded_mediators(case, [p.user_id for p, _u in rows])
     rows = [(p, u) for p, u in rows if p.user_id not in excluded and p.user_id != case.mediator_id]
     moment = now()
     free = next_free([p.user_id for p, _u in rows], start=moment)

@@ -1,4 +1,7 @@
-"""Confirmation room (see DESIGN.md, Rooms)."""
+"""Confirmation room (see DESIGN.md, Rooms): judicial confirmation of mediation agreements.
+
+``init_app`` registers the Jinja globals the case page panel and the court pages use.
+"""
 
 from __future__ import annotations
 
@@ -7,3 +10,10 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from odr.confirmation import models  # noqa: F401
+    from odr.confirmation.panel import case_confirmation, queue_row
+    from odr.confirmation.rules import GROUND_LABELS, STATUS_LABELS
+
+    app.jinja_env.globals["case_confirmation"] = case_confirmation
+    app.jinja_env.globals["confirmation_queue_row"] = queue_row
+    app.jinja_env.globals["confirmation_status_labels"] = STATUS_LABELS
+    app.jinja_env.globals["confirmation_ground_labels"] = GROUND_LABELS

@@ -23,12 +23,12 @@ def _api_source(_mapper: Any, _conn: Any, target: Any) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from odr.api.conventions import prefer_bearer
     from odr.cases.models import Case
     from odr.core.signals import case_status_changed, document_issued, ruling_issued
     from odr.integrations import models  # noqa: F401
     from odr.integrations.services import note_token_use
-    from odr.integrations.webhooks import (on_document_issued, on_ruling_issued, on_status_changed,
-                                           send_webhook)
+    from odr.integrations.webhooks import on_document_issued, on_ruling_issued, on_status_changed, send_webhook
     from odr.notifications.channels import register_sender
 
     register_sender("webhook", send_webhook)
@@ -42,6 +42,7 @@ def init_app(app: Flask) -> None:
     def _audit_integration_use() -> None:
         if request.blueprint != "api" or not request.headers.get("Authorization"):
             return
+        prefer_bearer()
         if current_user.is_authenticated:
             token = g.get("api_token")
             if token is not None and token.kind == "integration":

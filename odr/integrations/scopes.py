@@ -10,6 +10,9 @@ SCOPES = {
     "cases:create_diversion": _l("Divert filed lawsuits to mediation (one court)"),
     "cases:write": _l("Act on its cases (submit, withdraw, respond)"),
     "confirmations:read": _l("Read judicial-confirmation applications of its court"),
+    "confirmations:write": _l("Act on judicial-confirmation applications of its court"),
+    "organizations:read": _l("Read the directory of organizations"),
+    "mediators:read": _l("Read the directory of mediators"),
     "stats:read": _l("Read statistics for its scope"),
     "webhooks:manage": _l("Register webhooks for case events"),
 }

@@ -78,14 +78,17 @@ def validate_slot(mediator_id: int, starts_at: datetime, minutes: int, *, field:
 
 def within_availability(mediator_id: int, starts_at: datetime, ends_at: datetime) -> bool:
     """Inside one weekly slot (Asia/Shanghai wall time, same day) and not during leave."""
-    start_l, end_l = starts_at.astimezone(DEFAULT_TZ), ends_at.astimezone(DEFAULT_TZ)
-    if end_l.date() != start_l.date() and end_l.time() != datetime.min.time():
-        return False
+    start_l = starts_at.astimezone(DEFAULT_TZ)
+    start_min = start_l.hour * 60 + start_l.minute
+    end_min = start_min + math.ceil((ends_at - starts_at).total_seconds() / 60)
+
+    def minutes_of(t: Any) -> int:
+        return 24 * 60 if (t.hour, t.minute) == (23, 59) else t.hour * 60 + t.minute
+
     slots = db.session.execute(select(AvailabilitySlot).where(
         AvailabilitySlot.mediator_id == mediator_id, AvailabilitySlot.weekday == start_l.weekday())).scalars()
-    fits = any(s.start <= start_l.time() and (end_l.time() <= s.end or (end_l.time() == datetime.min.time()
-                                                                      and end_l.date() != start_l.date()))
-               for s in slots)
+    fits = end_min <= 24 * 60 and any(minutes_of(s.start) <= start_min and end_min <= minutes_of(s.end)
+                                      for s in slots)
     if not fits:
         return False
     away = db.session.execute(select(AvailabilityException.id).where(

@@ -153,10 +153,9 @@ def _median_days(query: Select, days: Any) -> float | None:
     return _median([(d, n) for d, n in db.session.execute(grouped).all()])
 
 
-def _confirmations(scope: Scope, flt: Filters) -> Select:
+def _confirmations(scope: Scope, flt: Filters, join_case: bool = False) -> Select:
     q = select(ConfirmationApplication).where(ConfirmationApplication.status != "pending_consent")
-    needs_case = scope.org_ids is not None or bool(flt.category)
-    if needs_case:
+    if join_case or scope.org_ids is not None or bool(flt.category):
         q = q.join(Case, Case.id == ConfirmationApplication.case_id)
         if scope.org_ids is not None:
             q = q.where(Case.organization_id.in_(scope.org_ids))
@@ -183,10 +182,8 @@ def summary(scope: Scope, flt: Filters) -> dict[str, Any]:
         func.count().filter(ConfirmationApplication.status == "confirmed"),
         func.count().filter(ConfirmationApplication.status == "rejected"))).one()
     settled_q = select(Case).where(*where, Case.settled_at.is_not(None), Case.submitted_at.is_not(None))
-    ruling_q = _confirmations(scope, flt).where(ConfirmationApplication.decided_at.is_not(None))
-    if not any(getattr(f, "name", None) == "mediation_case" for f in ruling_q.get_final_froms()):
-        ruling_q = ruling_q.join(Case, Case.id == ConfirmationApplication.case_id)
-    ruling_q = ruling_q.where(Case.submitted_at.is_not(None))
+    ruling_q = _confirmations(scope, flt, join_case=True).where(
+        ConfirmationApplication.decided_at.is_not(None), Case.submitted_at.is_not(None))
     overdue = db.session.execute(
         select(func.count(func.distinct(Deadline.case_id))).select_from(Deadline)
         .join(Case, Case.id == Deadline.case_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+from odr.accounts.models import User
 from odr.audit.services import verify_chain
 from odr.cases import services
 from odr.cases.models import Case, Invitation
@@ -146,6 +147,7 @@ def test_draft_update_keeps_and_checks(world):
 def test_numbers_are_gap_free_under_concurrency(app, world):
     """Eight applicants submit at the same moment: numbers 1..8, no gap, no duplicate."""
     ids = [file_case(world).id for _ in range(8)]
+    user_id = world.applicant.id
     errors: list[BaseException] = []
 
     def submit(case_id: int) -> None:
@@ -153,8 +155,7 @@ def test_numbers_are_gap_free_under_concurrency(app, world):
         sqlite_begin_mode.set("IMMEDIATE")
         with app.app_context():
             try:
-                services.submit_case(db.session.get(Case, case_id), db.session.get(type(world.applicant),
-                                                                                   world.applicant.id))
+                services.submit_case(db.session.get(Case, case_id), db.session.get(User, user_id))
             except BaseException as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
             finally:

@@ -99,6 +99,7 @@ class Server:
     app: web.Application
     sink: CallbackSink
     settings: Settings
+    clients: list[Client] = field(default_factory=list)
 
     @property
     def offer_url(self) -> str:
@@ -131,9 +132,14 @@ async def running_server(tmp_path: Any, grace: float = 900, **overrides: Any) ->
     site = web.TCPSite(runner, LOOPBACK, 0)
     await site.start()
     port = runner.addresses[0][1]
+    server = Server(f"http://{LOOPBACK}:{port}", app, sink, settings)
     try:
-        yield Server(f"http://{LOOPBACK}:{port}", app, sink, settings)
+        yield server
     finally:
+        # Unclosed aiortc peers keep non-daemon decoder threads alive and the
+        # test process would never exit: close every client, even on failure.
+        for client in server.clients:
+            await client.close()
         await runner.cleanup()
         await cb_runner.cleanup()
 
@@ -165,8 +171,7 @@ def mean_luma(frame: av.VideoFrame) -> int:
 class Client:
     """An aiortc participant: sends a grey tone, counts what it receives per sender."""
 
-    def __init__(self, server: Server, room_token: str, luma: int = 60, slots: int = 3,
-                 decode: bool = True) -> None:
+    def __init__(self, server: Server, room_token: str, luma: int = 60, slots: int = 3) -> None:
         self.server = server
         self.token = room_token
         self.luma = luma
@@ -178,8 +183,8 @@ class Client:
         self.video_frames: dict[str, int] = defaultdict(int)  # by sender participant id
         self.audio_frames: dict[str, int] = defaultdict(int)
         self.lumas: dict[str, int] = {}
-        self.decode = decode
         self._tasks: list[asyncio.Task] = []
+        server.clients.append(self)
         self.pc.addTrack(AudioStreamTrack())
         self.pc.addTrack(ToneVideo(luma))
         for _ in range(slots):

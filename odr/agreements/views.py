@@ -70,6 +70,7 @@ def edit(case_id: int) -> Any:
     case = policy.get_or_404(Case, case_id, "case.agreement.draft")
     latest = services.current(case)
     form = AgreementForm()
+    status = 200
     if request.method == "GET":
         form.facts.data = latest.facts if latest else case.facts
         form.points_in_dispute.data = latest.points_in_dispute if latest else case.points_in_dispute
@@ -97,17 +98,20 @@ def edit(case_id: int) -> Any:
         except BadInput as exc:
             _apply_errors(form, exc)
             flash(str(exc.message), "error")
+            status = 400
         except DomainError as exc:
             flash(str(exc.message), "error")
+            status = exc.status
         else:
             flash(_("Version %(n)d of the agreement is ready for the parties to read and sign.",
                     n=agreement.version), "info")
             return redirect(url_for("agreements.show", case_id=case.id))
     else:
         flash(_("Some fields are invalid."), "error")
+        status = 400
     parties = [p.name for p in case.parties]
     return render_template("agreements/edit.html", case=case, form=form, latest=latest,
-                           parties=parties), 200 if request.method == "GET" or not form.errors else 400
+                           parties=parties), status
 
 
 @bp.post("/agreements/<int:agreement_id>/comment")

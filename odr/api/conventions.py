@@ -29,9 +29,14 @@ def install(bp: Blueprint) -> None:
 
     @bp.before_request
     def _before() -> None:
+        prefer_bearer()
         authenticated = current_user.is_authenticated  # runs the bearer loader, which flags bad tokens
         if g.get("bad_bearer") and not authenticated:
             raise Unauthorized(_l("The token is invalid, expired or revoked."), code="invalid_token")
+        if authenticated and integration_token() is not None:
+            scope = required_scope(request.method, request.path)
+            if scope is not None:
+                require_scope(scope)
         length = request.content_length
         if (request.mimetype == "application/json" and length is not None
                 and length > current_app.config["MAX_JSON_BYTES"]):

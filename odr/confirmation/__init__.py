@@ -17,3 +17,13 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["confirmation_queue_row"] = queue_row
     app.jinja_env.globals["confirmation_status_labels"] = STATUS_LABELS
     app.jinja_env.globals["confirmation_ground_labels"] = GROUND_LABELS
+    app.jinja_env.globals["confirmation_can"] = _can
+
+
+def _can(action: str, obj: object) -> bool:
+    """May the viewer do ``action`` to ``obj``? (panels show buttons only to those who may)."""
+    from flask_login import current_user
+
+    from odr.accounts import policy
+
+    return bool(current_user.is_authenticated and policy.can(current_user, action, obj))

@@ -152,13 +152,19 @@ def agreement_terms(agreement: Agreement) -> list[dict[str, Any]]:
                         "description": t.description})
         elif t.amount is not None:
             out.append({"kind": "text", "text": f"{t.obligor}向{t.obligee or ''}支付{t.description}"
-                                                f"人民币{t.amount:,.2f}元"})
+                                                f"人民币{t.amount:,.2f}元。"})
         else:
-            out.append({"kind": "act", "obligor": t.obligor, "text": t.description,
+            out.append({"kind": "act", "obligor": t.obligor, "text": _sentence(t.description),
                         "due_date": t.due_date})
     if agreement.other_terms:
-        out.append({"kind": "text", "text": agreement.other_terms})
+        out.append({"kind": "text", "text": _sentence(agreement.other_terms)})
     return out
+
+
+def _sentence(text: str) -> str:
+    """End a clause with 。 unless it already ends with punctuation."""
+    text = text.strip()
+    return text if not text or text[-1] in "。；;！!？?.…）)" else text + "。"
 
 
 def term_sentences(agreement: Agreement) -> list[str]:
@@ -187,7 +193,8 @@ def issue_agreement(agreement: Agreement, actor: Any = None) -> Document:
     case = db.session.get(Case, agreement.case_id)
     org = _org(case)
     require({_l("terms"): agreement.terms, _l("facts"): (agreement.facts or "").strip()})
-    status = agreements.signing_status(agreement)
+    status = sorted(agreements.signing_status(agreement),
+                    key=lambda r: {"applicant": 0, "respondent": 1}.get(r["party"].side, 2) if r["party"] else 3)
     signatures, mediator = [], {"name": "", "signed_at": None}
     for row in status:
         sig = row["signature"]

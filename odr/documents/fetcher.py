@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 STATIC_SCHEME = "odr-static"
 ALLOWED_DATA_TYPES = frozenset({"image/png", "image/jpeg", "image/svg+xml", "text/css"})
-_STATIC_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".svg", ".css"})
+_STATIC_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".svg", ".css", ".otf"})
 _MAX_BYTES = 2 * 1024 * 1024
 _DEFAULT_STATIC_ROOT = Path(__file__).resolve().parent.parent / "static"
 

@@ -102,7 +102,7 @@ TERMINATION_REASONS: dict[str, str] = {
     "other": "其他导致调解无法进行的情形",
 }
 
-_RESERVED_KEYS = frozenset({"fmt", "qr_image", "seal_layout"})
+_RESERVED_KEYS = frozenset({"fmt", "qr_image", "seal_layout", "subset_fonts"})
 _TEMPLATE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _render_lock = threading.Lock()
 _state_lock = threading.Lock()
@@ -242,6 +242,12 @@ _FMT = SimpleNamespace(
 )
 
 
+def _subset_fonts_available() -> bool:
+    """Whether scripts/build_fonts.py has built the single-face document fonts."""
+    fonts = Path(__file__).resolve().parent.parent / "static" / "fonts"
+    return (fonts / "OdrSerifSC-Regular.otf").exists() and (fonts / "OdrSerifSC-Bold.otf").exists()
+
+
 def _get_default_env() -> Environment:
     """Standalone Jinja environment over the top-level ``templates/`` folder."""
     global _default_env
@@ -281,6 +287,7 @@ def render_html(
     return template.render(
         **context,
         fmt=_FMT,
+        subset_fonts=_subset_fonts_available(),
         qr_image=qr_data_uri(verification["url"]),
         seal_layout=seal_layout,
     )

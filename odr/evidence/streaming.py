@@ -91,7 +91,7 @@ def receive(stream: BinaryIO, content_type: str | None, storage: Storage, *, lim
         raise BadInput(_l("Send the file as multipart/form-data."), code="multipart_required")
     if content_length is not None and content_length > limit + MAX_FIELD_BYTES * 4:
         raise TooLarge(_l("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024)), code="file_too_large")
-    decoder = MultipartDecoder(boundary.encode("latin-1"), max_form_memory_size=MAX_FIELD_BYTES)
+    decoder = MultipartDecoder(boundary.encode("latin-1"))
     fields: dict[str, str] = {}
     current: Any = None
     buf = bytearray()

@@ -8,8 +8,16 @@ Public entry points: ``odr.scheduling.booking`` (propose/accept/cancel/reschedul
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from flask import Flask
+
+
+def _can(user: Any, action: str, obj: Any) -> bool:
+    """Panels decide which buttons to show with the same policy the endpoints enforce."""
+    from odr.accounts import policy
+
+    return bool(user is not None and user.is_authenticated and policy.can(user, action, obj))
 
 
 def init_app(app: Flask) -> None:
@@ -28,3 +36,6 @@ def init_app(app: Flask) -> None:
     connect_receivers()
     app.jinja_env.globals["case_sessions"] = case_sessions
     app.jinja_env.globals["case_deadlines"] = case_deadlines
+    app.jinja_env.globals["scheduling_can"] = _can
+    from odr.scheduling.video_setup import init_video
+    init_video(app)  # video room: panel and page globals (odr/scheduling/video_setup.py)

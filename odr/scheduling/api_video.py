@@ -59,7 +59,9 @@ def video_join_session(session_id: int) -> Any:
 def video_minutes_list(session_id: int) -> Any:
     session = policy.get_or_404(MediationSession, session_id, "minutes.view")
     case = db.session.get(Case, session.case_id)
-    items = [minutes_json(m) for m in minutes_service.versions(case, session)]
+    writer = policy.can(require_user(), "case.minutes.write", case)
+    items = [minutes_json(m) for m in minutes_service.versions(case, session)
+             if writer or m.status != minutes_service.DRAFT]  # a draft is the mediator's until shared
     return jsonify({"items": items, "total": len(items)})
 
 

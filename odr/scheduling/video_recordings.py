@@ -68,7 +68,8 @@ def receive(stream: BinaryIO, content_type: str | None, header: str | None, secr
     boundary = options.get("boundary")
     if mimetype != "multipart/form-data" or not boundary:
         raise BadInput(_l("Send the recording as multipart/form-data."), code="multipart_required")
-    decoder = MultipartDecoder(boundary.encode("latin-1"), max_form_memory_size=MAX_FIELD_BYTES)
+    # no decoder-wide limit: it would count file bytes too; fields are capped below
+    decoder = MultipartDecoder(boundary.encode("latin-1"))
     out = Received()
     current: str | None = None
     in_file = False

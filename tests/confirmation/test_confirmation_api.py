@@ -198,3 +198,27 @@ def test_family_status_matter_is_warned(client: FlaskClient, world: World) -> No
     body = _consent(client, "applicant", case.id).get_json()
     assert [w["code"] for w in body["warnings"]] == ["personal_status"]
     assert "收养" in body["warnings"][0]["message"]
+
+
+def test_openapi_describes_the_confirmation_endpoints(client: FlaskClient, world: World) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    paths = spec["paths"]
+    for path, method in (("/api/v1/cases/{case_id}/confirmation", "post"), ("/api/v1/confirmations", "get"),
+                         ("/api/v1/confirmations/{app_id}/rule", "post"),
+                         ("/api/v1/confirmations/{app_id}/accept", "post"),
+                         ("/api/v1/confirmations/{app_id}/not-accept", "post"),
+                         ("/api/v1/confirmations/{app_id}/request-materials", "post"),
+                         ("/api/v1/confirmations/{app_id}/withdraw", "post"),
+                         ("/api/v1/confirmations/{app_id}", "get")):
+        assert method in paths[path], path
+
+
+def test_bad_json_is_400_not_500(client: FlaskClient, world: World) -> None:
+    _case, app_id = _submitted(client, world)
+    judge = api_token(client, "judge")
+    resp = client.post(f"/api/v1/confirmations/{app_id}/rule", json={"decision": "maybe", "grounds": "x"},
+                       headers=judge)
+    assert resp.status_code == 400 and set(resp.get_json()["error"]["fields"]) >= {"decision", "grounds"}
+    resp = client.post(f"/api/v1/confirmations/{app_id}/request-materials", json={"due_date": "soon"},
+                       headers=api_token(client, "clerk"))
+    assert resp.status_code == 400

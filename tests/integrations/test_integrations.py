@@ -18,6 +18,8 @@ CASE = {"category": "neighbour", "facts": "A wall between two houses leans over 
         "claims": [{"description": "Repair the wall", "amount": "2000.00"}],
         "respondents": [{"kind": "person", "name": "李四", "phone": "13900000002"}]}
 
+DIVERSION = {"applicants": [{"kind": "person", "name": "张三", "phone": "13900000001"}]}
+
 
 def issue(client, world, scopes, court=True):
     """Create an integration through the admin page; returns (integration, raw token)."""
@@ -50,7 +52,7 @@ def test_token_is_stored_hashed_and_shown_once(client, world):
 
 def test_diversion_through_the_token_is_api_source_and_audited(client, world):
     integration, raw = issue(client, world, ["cases:read", "cases:create_diversion"])
-    resp = client.post("/api/v1/cases", json={**CASE, "source": "court_diversion",
+    resp = client.post("/api/v1/cases", json={**CASE, "source": "court_diversion", **DIVERSION,
                                               "organization_id": world.county.id}, headers=bearer(raw))
     assert resp.status_code == 201, resp.get_json()
     case = db.session.get(Case, resp.get_json()["id"])
@@ -123,7 +125,7 @@ def test_webhook_deliveries_are_signed_retried_and_visible(client, world):
             "url": rec.url, "events": ["case.status_changed"]})
         assert resp.status_code == 302
         hook = db.session.execute(select(Webhook)).scalar_one()
-        resp = client.post("/api/v1/cases", json={**CASE, "source": "court_diversion",
+        resp = client.post("/api/v1/cases", json={**CASE, "source": "court_diversion", **DIVERSION,
                                                   "organization_id": world.county.id}, headers=bearer(raw))
         assert resp.status_code == 201, resp.get_json()
         queued = db.session.execute(select(OutboxMessage).where(OutboxMessage.channel == "webhook")).scalars().all()
@@ -142,4 +144,4 @@ def test_webhook_deliveries_are_signed_retried_and_visible(client, world):
         assert not verify("wrong-secret", delivered["headers"][SIGNATURE_HEADER], delivered["body"])
         assert '"type": "case.status_changed"' in delivered["body"]
         page = client.get(f"/admin/integrations/{integration.id}").get_data(as_text=True)
-        assert "200 ok" in page and "case.status_changed" in page
+        assert "200 ok" in page and "case.status_changed" in page, page[page.find("<main"):][:4000]

@@ -123,7 +123,8 @@ async def running_server(tmp_path: Any, grace: float = 900, **overrides: Any) ->
     cb_port = cb_runner.addresses[0][1]
     settings = Settings(
         secret=SECRET, host_addresses=[LOOPBACK], recordings_dir=str(tmp_path / "rec"),
-        callback_base=f"http://{LOOPBACK}:{cb_port}", allowed_origins=["http://app.test"],
+        callback_base=f"http://{LOOPBACK}:{cb_port}",
+        allowed_origins=overrides.pop("allowed_origins", ["http://app.test"]),
         grace_seconds=grace, callback_backoff=0.05, **overrides,
     )
     app = create_app(settings)

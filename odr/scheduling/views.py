@@ -1,0 +1,90 @@
+"""Session actions from the case page's panel (thin: parse, call booking, redirect)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from odr.accounts import policy
+from odr.accounts.forms import EmptyForm
+from odr.cases.models import Case
+from odr.core.errors import DomainError
+from odr.core.time import DEFAULT_TZ
+from odr.extensions import db
+from odr.scheduling import booking
+from odr.scheduling.models import MediationSession
+
+bp = Blueprint("scheduling", __name__)
+
+
+def _back(case_id: int) -> Any:
+    return redirect(f"/cases/{case_id}#sessions")
+
+
+def _run(case_id: int, fn: Any, ok: str) -> Any:
+    if not EmptyForm().validate_on_submit():
+        flash(_("The form expired. Please try again."), "error")
+        return _back(case_id)
+    try:
+        fn()
+        flash(ok, "info")
+    except DomainError as exc:
+        db.session.rollback()
+        detail = "; ".join(str(v) for v in exc.fields.values())
+        flash(f"{exc.message} {detail}".strip(), "error")
+    return _back(case_id)
+
+
+@bp.post("/cases/<int:case_id>/sessions/propose")
+def propose(case_id: int) -> Any:
+    case = policy.get_or_404(Case, case_id, "case.sessions.propose")
+    slots = []
+    for day, clock in zip(request.form.getlist("date"), request.form.getlist("time"), strict=False):
+        if day and clock:
+            # the form's wall-clock time is in the viewer's zone (Asia/Shanghai by default)
+            offset = DEFAULT_TZ.key if not current_user.timezone else current_user.timezone
+            slots.append({"starts_at": f"{day}T{clock}", "zone": offset,
+                          "duration_minutes": int(request.form.get("duration_minutes") or 60)})
+
+    def go() -> None:
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        parsed = []
+        for s in slots:
+            try:
+                parsed.append({"starts_at": datetime.fromisoformat(s["starts_at"]).replace(tzinfo=ZoneInfo(s["zone"])),
+                               "duration_minutes": s["duration_minutes"]})
+            except ValueError:
+                from odr.core.errors import BadInput
+
+                raise BadInput(_("Enter a date and time.")) from None
+        booking.propose(case, current_user._get_current_object(), parsed)
+
+    return _run(case_id, go, _("The times were proposed to the parties."))
+
+
+@bp.post("/sessions/<int:session_id>/accept")
+def accept(session_id: int) -> Any:
+    session = policy.get_or_404(MediationSession, session_id, "session.accept")
+    case = db.session.get(Case, session.case_id)
+    return _run(case.id, lambda: booking.accept(session, case, current_user._get_current_object()),
+                _("You accepted this time."))
+
+
+@bp.post("/sessions/<int:session_id>/cancel")
+def cancel(session_id: int) -> Any:
+    session = policy.get_or_404(MediationSession, session_id, "session.cancel")
+    case = db.session.get(Case, session.case_id)
+    reason = request.form.get("reason", "")
+    return _run(case.id, lambda: booking.cancel(session, case, current_user._get_current_object(), reason),
+                _("The session was cancelled."))
+
+
+@bp.get("/sessions/<int:session_id>/calendar.ics")
+def ics(session_id: int) -> Any:
+    policy.get_or_404(MediationSession, session_id, "session.ics")
+    return redirect(url_for("api.scheduling_sessions_ics", session_id=session_id))

@@ -1,0 +1,492 @@
+/*
+ * ODR video room client (plain JavaScript, no build step, no CDN).
+ *
+ * Hosted by any page that contains
+ *   <div id="odr-room" data-join-url="/api/v1/sessions/5/join"
+ *        data-csrf-token="..." data-lang="zh"></div>
+ * and loads this file with <script src>. CSP forbids inline script, so every
+ * setting comes from data-* attributes:
+ *   data-join-url (required), data-csrf-token, data-lang ("zh" | "en"),
+ *   data-slots (receive slots, default 6), data-autojoin ("1": join without the
+ *   pre-join screen, used by tests and kiosks).
+ *
+ * Protocol (API.md "Media signaling"): POST join-url -> {room_token,
+ * signaling_url, ice_servers}; POST signaling_url {token, type: "offer", sdp}
+ * -> {type: "answer", sdp, participant_id}; then JSON over the "room" data
+ * channel. Remote media arrives on pre-negotiated recvonly slots; the server's
+ * "tracks" message says which participant each slot (mid) carries.
+ */
+(function () {
+  'use strict';
+
+  var TEXT = {
+    en: {
+      camera: 'Camera', microphone: 'Microphone', join: 'Join the session', preview: 'Preview',
+      joining: 'Connecting…', lobby: 'Please wait: the mediator will let you in shortly.',
+      waiting: 'The mediator is in a private session (caucus) with other participants. Please wait.',
+      caucus: 'Private session (caucus) with the mediator.',
+      lost: 'Connection lost, reconnecting…', ended: 'The session has ended.',
+      removed: 'The mediator removed you from the session.',
+      denied: 'Camera or microphone access was denied. Allow it in the browser settings and reload, or join without them.',
+      nodevice: 'No camera or microphone was found. You can still join and listen.',
+      mute: 'Mute', unmute: 'Unmute', camOff: 'Camera off', camOn: 'Camera on',
+      share: 'Share screen', stopShare: 'Stop sharing', participants: 'Participants',
+      admit: 'Admit', toLobby: 'To lobby', remove: 'Remove', caucusWith: 'Caucus with selected',
+      endCaucus: 'End caucus', recStart: 'Start recording', recStop: 'Stop recording',
+      endRoom: 'End session', recording: 'Recording', recPaused: 'Recording paused (caucus)',
+      consentAsk: 'The mediator would like to record this session. Do you agree?',
+      consentYes: 'I agree', consentNo: 'I do not agree', quality: 'Connection',
+      good: 'good', fair: 'fair', poor: 'poor', you: '(you)', error: 'Error',
+      states: { lobby: 'in lobby', admitted: 'in session', caucus: 'in caucus', waiting: 'waiting' },
+      roles: { mediator: 'mediator', party: 'party', agent: 'agent', judge: 'judge', clerk: 'clerk' },
+      joinFailed: 'Could not join the session: '
+    },
+    zh: {
+      camera: '摄像头', microphone: '麦克风', join: '进入调解', preview: '预览',
+      joining: '正在连接…', lobby: '请稍候，调解员将很快允许您进入。',
+      waiting: '调解员正在与其他参与人进行背对背调解，请稍候。',
+      caucus: '您正在与调解员进行背对背调解。',
+      lost: '连接中断，正在重新连接…', ended: '本次调解已结束。',
+      removed: '调解员已将您移出本次调解。',
+      denied: '摄像头或麦克风权限被拒绝。请在浏览器设置中允许后刷新页面，或不使用设备进入。',
+      nodevice: '未找到摄像头或麦克风。您仍可进入并收听。',
+      mute: '静音', unmute: '取消静音', camOff: '关闭摄像头', camOn: '打开摄像头',
+      share: '共享屏幕', stopShare: '停止共享', participants: '参与人',
+      admit: '允许进入', toLobby: '移回等候室', remove: '移出', caucusWith: '与所选人员背对背调解',
+      endCaucus: '结束背对背调解', recStart: '开始录制', recStop: '停止录制',
+      endRoom: '结束调解', recording: '正在录制', recPaused: '录制已暂停（背对背调解）',
+      consentAsk: '调解员希望对本次调解进行录音录像，您是否同意？',
+      consentYes: '同意', consentNo: '不同意', quality: '连接质量',
+      good: '良好', fair: '一般', poor: '较差', you: '（我）', error: '错误',
+      states: { lobby: '等候中', admitted: '调解中', caucus: '背对背调解中', waiting: '等待中' },
+      roles: { mediator: '调解员', party: '当事人', agent: '代理人', judge: '法官', clerk: '书记员' },
+      joinFailed: '无法进入调解：'
+    }
+  };
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      if (key === 'text') { node.textContent = attrs[key]; } else if (key === 'class') { node.className = attrs[key]; } else { node.setAttribute(key, attrs[key]); }
+    });
+    (children || []).forEach(function (child) { if (child) { node.appendChild(child); } });
+    return node;
+  }
+
+  function Room(root) {
+    this.root = root;
+    this.joinUrl = root.getAttribute('data-join-url');
+    this.csrf = root.getAttribute('data-csrf-token') || '';
+    this.lang = root.getAttribute('data-lang') === 'en' ? 'en' : 'zh';
+    this.t = TEXT[this.lang];
+    this.slotCount = parseInt(root.getAttribute('data-slots') || '6', 10);
+    this.roster = [];
+    this.tracks = [];
+    this.participantId = null;
+    this.role = null;
+    this.state = 'new';           // new | joining | lobby | admitted | caucus | waiting | lost | ended | removed
+    this.recording = 'idle';
+    this.errors = [];
+    this.stats = { video: {}, audio: {}, quality: null };
+    this.remote = {};             // mid -> MediaStreamTrack
+    this.local = null;            // MediaStream from the camera/mic
+    this.screen = null;
+    this.pc = null;
+    this.channel = null;
+    this.final = false;           // ended or removed: never reconnect
+    this.retries = 0;
+    this.build();
+  }
+
+  Room.prototype.build = function () {
+    var t = this.t;
+    this.ui = {
+      status: el('div', { id: 'odr-room-status', class: 'odr-status', role: 'status', 'aria-live': 'polite' }),
+      recIndicator: el('div', { id: 'odr-recording-indicator', class: 'odr-recording', hidden: '' }),
+      quality: el('div', { id: 'odr-quality', class: 'odr-quality' }),
+      camSelect: el('select', { id: 'odr-camera-select' }),
+      micSelect: el('select', { id: 'odr-mic-select' }),
+      preview: el('video', { id: 'odr-preview', class: 'odr-preview', autoplay: '', muted: '', playsinline: '' }),
+      joinBtn: el('button', { id: 'odr-join', type: 'button', text: t.join }),
+      tiles: el('div', { id: 'odr-tiles', class: 'odr-tiles' }),
+      roster: el('ul', { id: 'odr-roster', class: 'odr-roster' }),
+      controls: el('div', { id: 'odr-controls', class: 'odr-controls' }),
+      mediator: el('div', { id: 'odr-mediator-controls', class: 'odr-mediator-controls', hidden: '' }),
+      consent: el('div', { id: 'odr-consent', class: 'odr-consent', hidden: '' })
+    };
+    this.ui.preview.muted = true;
+    var prejoin = el('div', { id: 'odr-prejoin', class: 'odr-prejoin' }, [
+      el('label', { text: t.camera }, [this.ui.camSelect]),
+      el('label', { text: t.microphone }, [this.ui.micSelect]),
+      el('div', { class: 'odr-preview-wrap', 'aria-label': t.preview }, [this.ui.preview]),
+      this.ui.joinBtn
+    ]);
+    this.ui.prejoin = prejoin;
+    this.root.appendChild(el('div', { class: 'odr-room' }, [
+      this.ui.status, this.ui.recIndicator, this.ui.quality, prejoin, this.ui.consent,
+      this.ui.tiles, this.ui.controls,
+      el('section', { class: 'odr-side' }, [el('h3', { text: t.participants }), this.ui.roster, this.ui.mediator])
+    ]));
+    var self = this;
+    this.ui.joinBtn.addEventListener('click', function () { self.join(); });
+    this.ui.camSelect.addEventListener('change', function () { self.openDevices(); });
+    this.ui.micSelect.addEventListener('change', function () { self.openDevices(); });
+    this.buildControls();
+    this.buildConsent();
+  };
+
+  Room.prototype.button = function (id, label, onClick, parent) {
+    var b = el('button', { id: id, type: 'button', text: label });
+    b.addEventListener('click', onClick);
+    (parent || this.ui.controls).appendChild(b);
+    return b;
+  };
+
+  Room.prototype.buildControls = function () {
+    var self = this, t = this.t;
+    this.ui.muteBtn = this.button('odr-mute', t.mute, function () { self.toggle('audio'); });
+    this.ui.camBtn = this.button('odr-camera', t.camOff, function () { self.toggle('video'); });
+    this.ui.shareBtn = this.button('odr-share', t.share, function () { self.toggleShare(); });
+    var m = this.ui.mediator;
+    this.button('odr-caucus', t.caucusWith, function () {
+      var ids = Array.prototype.map.call(m.ownerDocument.querySelectorAll('.odr-caucus-pick:checked'), function (c) { return c.value; });
+      self.send({ type: 'caucus', participant_ids: ids });
+    }, m);
+    this.button('odr-caucus-end', t.endCaucus, function () { self.send({ type: 'caucus_end' }); }, m);
+    this.ui.recBtn = this.button('odr-record', t.recStart, function () {
+      self.send({ type: self.recording === 'idle' ? 'record_start' : 'record_stop' });
+    }, m);
+    this.button('odr-end', t.endRoom, function () { self.send({ type: 'end' }); }, m);
+  };
+
+  Room.prototype.buildConsent = function () {
+    var self = this, t = this.t;
+    this.ui.consent.appendChild(el('p', { text: t.consentAsk }));
+    this.button('odr-consent-yes', t.consentYes, function () { self.send({ type: 'recording_consent', consent: true }); }, this.ui.consent);
+    this.button('odr-consent-no', t.consentNo, function () { self.send({ type: 'recording_consent', consent: false }); }, this.ui.consent);
+  };
+
+  Room.prototype.setStatus = function (text, kind) {
+    this.ui.status.textContent = text || '';
+    this.ui.status.className = 'odr-status' + (kind ? ' odr-status-' + kind : '');
+  };
+
+  /* ---------- devices ---------- */
+
+  Room.prototype.openDevices = async function () {
+    var t = this.t, self = this;
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { this.setStatus(t.nodevice, 'warn'); return null; }
+    var cam = this.ui.camSelect.value, mic = this.ui.micSelect.value;
+    var wanted = { audio: mic ? { deviceId: { exact: mic } } : true, video: cam ? { deviceId: { exact: cam } } : true };
+    var stream = null;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia(wanted);
+    } catch (err) {
+      if (err && (err.name === 'NotAllowedError' || err.name === 'SecurityError')) { this.setStatus(t.denied, 'error'); this.errors.push('denied'); return null; }
+      try { stream = await navigator.mediaDevices.getUserMedia({ audio: wanted.audio }); } catch (err2) { stream = null; }
+      if (!stream) { this.setStatus(t.nodevice, 'warn'); this.errors.push('nodevice'); return null; }
+    }
+    if (this.local) { this.local.getTracks().forEach(function (tr) { tr.stop(); }); }
+    this.local = stream;
+    this.ui.preview.srcObject = stream;
+    await this.listDevices();
+    if (this.pc) {  // switching devices while joined: no renegotiation
+      this.pc.getTransceivers().forEach(function (tr) {
+        if (tr.direction === 'sendonly' && tr.sender && !(self.screen && tr.receiver.track.kind === 'video')) {
+          var kind = tr.receiver.track.kind;
+          var track = stream.getTracks().filter(function (x) { return x.kind === kind; })[0] || null;
+          tr.sender.replaceTrack(track);
+        }
+      });
+    }
+    return stream;
+  };
+
+  Room.prototype.listDevices = async function () {
+    var devices = await navigator.mediaDevices.enumerateDevices();
+    var fill = function (select, kind) {
+      var current = select.value;
+      select.textContent = '';
+      devices.filter(function (d) { return d.kind === kind; }).forEach(function (d, i) {
+        select.appendChild(el('option', { value: d.deviceId, text: d.label || (kind + ' ' + (i + 1)) }));
+      });
+      if (current) { select.value = current; }
+    };
+    fill(this.ui.camSelect, 'videoinput');
+    fill(this.ui.micSelect, 'audioinput');
+  };
+
+  Room.prototype.localTrack = function (kind) {
+    if (!this.local) { return null; }
+    return this.local.getTracks().filter(function (x) { return x.kind === kind; })[0] || null;
+  };
+
+  Room.prototype.toggle = function (kind) {
+    var track = this.localTrack(kind);
+    if (!track) { return; }
+    track.enabled = !track.enabled;
+    if (kind === 'audio') { this.ui.muteBtn.textContent = track.enabled ? this.t.mute : this.t.unmute; }
+    else { this.ui.camBtn.textContent = track.enabled ? this.t.camOff : this.t.camOn; }
+  };
+
+  Room.prototype.videoSender = function () {
+    var tr = this.pc && this.pc.getTransceivers().filter(function (x) { return x.direction === 'sendonly' && x.receiver.track.kind === 'video'; })[0];
+    return tr ? tr.sender : null;
+  };
+
+  Room.prototype.toggleShare = async function () {
+    var self = this, sender = this.videoSender();
+    if (!sender) { return; }
+    if (this.screen) {
+      this.screen.getTracks().forEach(function (x) { x.stop(); });
+      this.screen = null;
+      await sender.replaceTrack(this.localTrack('video'));
+      this.ui.shareBtn.textContent = this.t.share;
+      return;
+    }
+    try { this.screen = await navigator.mediaDevices.getDisplayMedia({ video: true }); } catch (err) { return; }
+    var track = this.screen.getVideoTracks()[0];
+    track.addEventListener('ended', function () { if (self.screen) { self.toggleShare(); } });
+    await sender.replaceTrack(track);
+    this.ui.shareBtn.textContent = this.t.stopShare;
+  };
+
+  /* ---------- joining and signaling ---------- */
+
+  Room.prototype.join = async function () {
+    var t = this.t;
+    if (this.final) { return; }
+    this.state = 'joining';
+    this.setStatus(t.joining);
+    this.ui.prejoin.hidden = true;
+    if (!this.local) { await this.openDevices(); }
+    try {
+      var resp = await fetch(this.joinUrl, {
+        method: 'POST', credentials: 'same-origin',
+        headers: { 'X-CSRFToken': this.csrf, 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: '{}'
+      });
+      var join = await resp.json();
+      if (!resp.ok) { throw new Error((join.error && join.error.message) || resp.status); }
+      await this.connect(join);
+      this.retries = 0;
+    } catch (err) {
+      this.errors.push(String(err && err.message || err));
+      if (this.state === 'joining' || this.state === 'lost') { this.scheduleReconnect(t.joinFailed + (err && err.message || err)); }
+    }
+  };
+
+  Room.prototype.connect = async function (join) {
+    var self = this;
+    var pc = new RTCPeerConnection({ iceServers: join.ice_servers || [], bundlePolicy: 'max-bundle' });
+    this.pc = pc;
+    var stream = this.local || new MediaStream();
+    ['audio', 'video'].forEach(function (kind) {
+      var track = kind === 'video' && self.screen ? self.screen.getVideoTracks()[0] : self.localTrack(kind);
+      pc.addTransceiver(track || kind, { direction: 'sendonly', streams: [stream] });
+    });
+    for (var i = 0; i < this.slotCount; i++) {
+      pc.addTransceiver('audio', { direction: 'recvonly' });
+      pc.addTransceiver('video', { direction: 'recvonly' });
+    }
+    var channel = pc.createDataChannel('room');
+    this.channel = channel;
+    channel.addEventListener('message', function (ev) { self.onMessage(ev.data); });
+    pc.addEventListener('track', function (ev) { self.remote[ev.transceiver.mid] = ev.track; self.renderTiles(); });
+    pc.addEventListener('connectionstatechange', function () { self.onConnectionState(pc); });
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise(function (resolve) {  // a complete offer: no trickled candidates
+      if (pc.iceGatheringState === 'complete') { return resolve(); }
+      var done = function () { if (pc.iceGatheringState === 'complete') { pc.removeEventListener('icegatheringstatechange', done); resolve(); } };
+      pc.addEventListener('icegatheringstatechange', done);
+      setTimeout(resolve, 5000);
+    });
+    var resp = await fetch(join.signaling_url, {
+      method: 'POST', mode: 'cors', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ token: join.room_token, type: 'offer', sdp: pc.localDescription.sdp })
+    });
+    var answer = await resp.json();
+    if (!resp.ok) {
+      pc.close();
+      if (resp.status === 409 || resp.status === 403) { this.finish(resp.status === 409 ? 'ended' : 'removed'); }
+      throw new Error((answer.error && answer.error.message) || resp.status);
+    }
+    this.participantId = answer.participant_id;
+    await pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+    this.startStats();
+  };
+
+  Room.prototype.onConnectionState = function (pc) {
+    var self = this;
+    if (pc !== this.pc || this.final) { return; }
+    if (pc.connectionState === 'connected') { this.retries = 0; this.renderState(); }
+    if (pc.connectionState === 'failed' || pc.connectionState === 'closed') { this.scheduleReconnect(this.t.lost); }
+    if (pc.connectionState === 'disconnected') {
+      setTimeout(function () { if (self.pc === pc && pc.connectionState === 'disconnected') { self.scheduleReconnect(self.t.lost); } }, 3000);
+    }
+  };
+
+  Room.prototype.scheduleReconnect = function (message) {
+    var self = this;
+    if (this.final || this.reconnecting) { return; }
+    this.reconnecting = true;
+    this.state = 'lost';
+    this.setStatus(message || this.t.lost, 'warn');
+    this.teardown();
+    var delay = Math.min(1000 * Math.pow(2, this.retries++), 15000);
+    setTimeout(function () { self.reconnecting = false; if (!self.final) { self.join(); } }, delay);
+  };
+
+  Room.prototype.teardown = function () {
+    if (this.statsTimer) { clearInterval(this.statsTimer); this.statsTimer = null; }
+    if (this.pc) { try { this.pc.close(); } catch (e) { /* already closed */ } }
+    this.pc = null;
+    this.channel = null;
+    this.remote = {};
+    this.tracks = [];
+    this.renderTiles();
+  };
+
+  Room.prototype.finish = function (kind) {
+    this.final = true;
+    this.state = kind;
+    this.teardown();
+    this.setStatus(kind === 'removed' ? this.t.removed : this.t.ended, 'final');
+  };
+
+  Room.prototype.send = function (message) {
+    if (this.channel && this.channel.readyState === 'open') { this.channel.send(JSON.stringify(message)); }
+  };
+
+  Room.prototype.onMessage = function (raw) {
+    var msg;
+    try { msg = JSON.parse(raw); } catch (e) { return; }
+    switch (msg.type) {
+      case 'welcome': this.participantId = msg.participant_id; this.role = msg.role; this.ui.mediator.hidden = msg.role !== 'mediator'; break;
+      case 'roster': this.roster = msg.participants; this.renderRoster(); break;
+      case 'tracks': this.tracks = msg.tracks; this.renderTiles(); break;
+      case 'recording': this.recording = msg.state; this.renderRecording(); break;
+      case 'ended': this.finish('ended'); break;
+      case 'removed': this.finish('removed'); break;
+      case 'error': this.errors.push(msg.code); this.setStatus(this.t.error + ': ' + msg.message, 'error'); break;
+      default: break;
+    }
+  };
+
+  /* ---------- rendering ---------- */
+
+  Room.prototype.me = function () {
+    var id = this.participantId;
+    return this.roster.filter(function (p) { return p.participant_id === id; })[0] || null;
+  };
+
+  Room.prototype.renderState = function () {
+    var me = this.me(), t = this.t;
+    if (!me || this.final) { return; }
+    this.state = me.state;
+    var notes = { lobby: t.lobby, waiting: t.waiting, caucus: t.caucus, admitted: '' };
+    this.setStatus(notes[me.state] || '', me.state === 'admitted' ? '' : 'info');
+  };
+
+  Room.prototype.renderRoster = function () {
+    var self = this, t = this.t, list = this.ui.roster, isMediator = this.role === 'mediator';
+    list.textContent = '';
+    this.roster.forEach(function (p) {
+      var mine = p.participant_id === self.participantId;
+      var item = el('li', { class: 'odr-participant odr-state-' + p.state, 'data-participant-id': p.participant_id }, [
+        el('span', { class: 'odr-name', text: p.display_name + (mine ? ' ' + t.you : '') }),
+        el('span', { class: 'odr-role', text: t.roles[p.role] || p.role }),
+        el('span', { class: 'odr-state', text: t.states[p.state] || p.state })
+      ]);
+      if (isMediator && !mine && p.role !== 'mediator') {
+        var act = function (type, label) { self.button('odr-' + type + '-' + p.participant_id, label, function () { self.send({ type: type, participant_id: p.participant_id }); }, item); };
+        if (p.state === 'lobby') { act('admit', t.admit); } else {
+          act('to_lobby', t.toLobby);
+          item.appendChild(el('input', { type: 'checkbox', class: 'odr-caucus-pick', value: p.participant_id, 'aria-label': t.caucusWith }));
+        }
+        act('remove', t.remove);
+      }
+      list.appendChild(item);
+    });
+    this.renderState();
+    this.renderRecording();
+  };
+
+  Room.prototype.renderTiles = function () {
+    var self = this, box = this.ui.tiles, byPerson = {};
+    this.tracks.forEach(function (entry) {
+      (byPerson[entry.participant_id] = byPerson[entry.participant_id] || []).push(entry);
+    });
+    Array.prototype.forEach.call(box.querySelectorAll('.odr-tile'), function (tile) {
+      if (!byPerson[tile.getAttribute('data-participant-id')]) { box.removeChild(tile); }
+    });
+    Object.keys(byPerson).forEach(function (pid) {
+      var tile = box.querySelector('.odr-tile[data-participant-id="' + pid + '"]');
+      if (!tile) {
+        tile = el('figure', { class: 'odr-tile', 'data-participant-id': pid }, [
+          el('video', { autoplay: '', playsinline: '' }), el('audio', { autoplay: '' }), el('figcaption')
+        ]);
+        box.appendChild(tile);
+      }
+      var person = self.roster.filter(function (p) { return p.participant_id === pid; })[0];
+      tile.querySelector('figcaption').textContent = person ? person.display_name : '';
+      var active = byPerson[pid].some(function (e) { return e.active; });
+      tile.hidden = !active;
+      byPerson[pid].forEach(function (entry) {
+        var track = self.remote[entry.mid], media = tile.querySelector(entry.kind);
+        if (track && (!media.srcObject || media.srcObject.getTracks()[0] !== track)) { media.srcObject = new MediaStream([track]); }
+      });
+    });
+  };
+
+  Room.prototype.renderRecording = function () {
+    var t = this.t, ind = this.ui.recIndicator, me = this.me();
+    ind.hidden = this.recording === 'idle';
+    ind.textContent = this.recording === 'paused' ? t.recPaused : t.recording;
+    ind.className = 'odr-recording odr-recording-' + this.recording;
+    this.ui.recBtn.textContent = this.recording === 'idle' ? t.recStart : t.recStop;
+    this.ui.consent.hidden = !me || me.recording_consent === true || this.final;
+  };
+
+  /* ---------- statistics and quality ---------- */
+
+  Room.prototype.startStats = function () {
+    var self = this;
+    if (this.statsTimer) { clearInterval(this.statsTimer); }
+    this.statsTimer = setInterval(function () { self.collectStats(); }, 2000);
+  };
+
+  Room.prototype.collectStats = async function () {
+    if (!this.pc) { return null; }
+    var report = await this.pc.getStats(), out = { video: {}, audio: {}, quality: null }, lost = 0, got = 0, rtt = null;
+    var owners = {};
+    this.tracks.forEach(function (e) { owners[e.mid] = e.participant_id; });
+    report.forEach(function (s) {
+      if (s.type === 'inbound-rtp' && (s.kind === 'video' || s.kind === 'audio')) {
+        var key = owners[s.mid] || s.mid || s.id;
+        out[s.kind][key] = { mid: s.mid, bytesReceived: s.bytesReceived || 0, packetsReceived: s.packetsReceived || 0,
+          packetsLost: s.packetsLost || 0, framesDecoded: s.framesDecoded || 0, framesPerSecond: s.framesPerSecond || 0 };
+        lost += s.packetsLost || 0; got += s.packetsReceived || 0;
+      }
+      if (s.type === 'candidate-pair' && s.nominated && s.currentRoundTripTime !== undefined) { rtt = s.currentRoundTripTime; }
+    });
+    var lossRate = got ? lost / (lost + got) : 0;
+    out.quality = lossRate > 0.08 || (rtt !== null && rtt > 0.6) ? 'poor' : lossRate > 0.02 || (rtt !== null && rtt > 0.3) ? 'fair' : 'good';
+    out.rtt = rtt;
+    this.stats = out;
+    this.ui.quality.textContent = this.t.quality + ': ' + this.t[out.quality];
+    this.ui.quality.className = 'odr-quality odr-quality-' + out.quality;
+    return out;
+  };
+
+  function start() {
+    var root = document.getElementById('odr-room');
+    if (!root || root.getAttribute('data-started')) { return; }
+    root.setAttribute('data-started', '1');
+    var room = new Room(root);
+    window.OdrRoom = room;
+    if (root.getAttribute('data-autojoin') === '1') { room.join(); } else { room.openDevices(); }
+  }
+
+  if (document.readyState === 'loading') { document.addEventListener('DOMContentLoaded', start); } else { start(); }
+}());

@@ -1,0 +1,127 @@
+"""Two real headless Chromium browsers meet through room.js and the media server.
+
+The page server below is test scaffolding standing in for the web app: it
+serves a minimal page, room.js, and a join endpoint that mints room tokens
+with ``sign_room_token``.  The media server is the real one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from mediation.protocol import sign_room_token
+from tests.mediation.helpers import LOOPBACK, SECRET, claims, running_server
+
+pytestmark = [pytest.mark.netns, pytest.mark.timeout(150)]
+
+CHROMIUM = "/usr/bin/chromium"
+ROOM_JS = Path(__file__).resolve().parents[2] / "odr" / "static" / "js" / "room.js"
+# Exactly the flags DESIGN.md lists ("Video on one machine, safely").
+FLAGS = [
+    "--allow-loopback-in-peer-connection",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>room</title></head><body>
+<div id="odr-room" data-join-url="/join/{user}" data-csrf-token="test-csrf" data-lang="{lang}"
+     data-autojoin="1" data-slots="3"></div>
+<script src="/static/js/room.js"></script></body></html>"""
+
+
+async def _page_server(offer_url: str) -> tuple[web.AppRunner, str]:
+    people = {"1": ("mediator", None, "调解员 王"), "2": ("party", "applicant", "Applicant Li")}
+
+    async def page(request: web.Request) -> web.Response:
+        user = request.match_info["user"]
+        return web.Response(text=PAGE.format(user=user, lang="zh" if user == "1" else "en"),
+                            content_type="text/html")
+
+    async def join(request: web.Request) -> web.Response:
+        assert request.headers.get("X-CSRFToken") == "test-csrf"
+        user = request.match_info["user"]
+        role, side, name = people[user]
+        tok = sign_room_token(SECRET, {**claims(int(user), role=role, side=side), "display_name": name})
+        return web.json_response({"room_token": tok, "signaling_url": offer_url, "ice_servers": []})
+
+    async def script(request: web.Request) -> web.Response:
+        return web.Response(body=ROOM_JS.read_bytes(), content_type="application/javascript")
+
+    app = web.Application()
+    app.router.add_get("/room/{user}", page)
+    app.router.add_post("/join/{user}", join)
+    app.router.add_get("/static/js/room.js", script)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, LOOPBACK, 0)
+    await site.start()
+    return runner, f"http://{LOOPBACK}:{runner.addresses[0][1]}"
+
+
+INBOUND = "async () => { const s = await window.OdrRoom.collectStats(); return JSON.stringify(s); }"
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium not installed")
+def test_two_browsers_receive_each_other(tmp_path):
+    from playwright.async_api import async_playwright
+
+    async def scenario():
+        async with running_server(tmp_path, allowed_origins=["*"]) as server:
+            runner, base = await _page_server(server.offer_url)
+            try:
+                async with async_playwright() as pw:
+                    contexts = []
+                    for user in ("1", "2"):
+                        ctx = await pw.chromium.launch_persistent_context(
+                            str(tmp_path / f"profile-{user}"), executable_path=CHROMIUM,
+                            headless=False, args=FLAGS, ignore_default_args=["--headless"])
+                        contexts.append(ctx)
+                    mediator, party = [await ctx.new_page() for ctx in contexts]
+                    await mediator.goto(base + "/room/1")
+                    await party.goto(base + "/room/2")
+                    # The party waits in the lobby until the mediator clicks "admit".
+                    await party.wait_for_function("window.OdrRoom && window.OdrRoom.state === 'lobby'",
+                                                  timeout=20000)
+                    assert "Please wait" in await party.inner_text("#odr-room-status")
+                    party_id = await party.evaluate("window.OdrRoom.participantId")
+                    mediator_id = await mediator.evaluate("window.OdrRoom.participantId")
+                    await mediator.click(f"#odr-admit-{party_id}", timeout=20000)
+                    await party.wait_for_function("window.OdrRoom.state === 'admitted'", timeout=10000)
+                    for page, other in ((mediator, party_id), (party, mediator_id)):
+                        await page.wait_for_function(
+                            "async (o) => { const s = await window.OdrRoom.collectStats();"
+                            " return s.video[o] && s.video[o].framesDecoded > 20"
+                            " && s.audio[o] && s.audio[o].packetsReceived > 50; }",
+                            arg=other, timeout=30000, polling=500)
+                    first = {p: json.loads(await p.evaluate(INBOUND)) for p in (mediator, party)}
+                    await asyncio.sleep(2)
+                    later = {p: json.loads(await p.evaluate(INBOUND)) for p in (mediator, party)}
+                    for page, other in ((mediator, party_id), (party, mediator_id)):
+                        v0, v1 = first[page]["video"][other], later[page]["video"][other]
+                        a0, a1 = first[page]["audio"][other], later[page]["audio"][other]
+                        assert v1["framesDecoded"] - v0["framesDecoded"] >= 15, (v0, v1)
+                        assert a1["packetsReceived"] - a0["packetsReceived"] >= 50, (a0, a1)
+                        assert v1["bytesReceived"] > v0["bytesReceived"]
+                    # The UI shows the roster and the other person's tile.
+                    assert await party.locator(f'.odr-tile[data-participant-id="{mediator_id}"]').count() == 1
+                    assert await mediator.locator("#odr-roster li").count() == 2
+                    assert "调解员" in await mediator.inner_text("#odr-roster")
+                    for ctx in contexts:
+                        await ctx.close()
+            finally:
+                await runner.cleanup()
+
+    asyncio.run(scenario())

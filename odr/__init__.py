@@ -21,7 +21,7 @@ from odr.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOMS = ("core", "audit", "accounts", "organizations", "mediators", "cases", "evidence",
          "scheduling", "notifications", "agreements", "documents", "confirmation", "stats",
-         "integrations", "web", "api")
+         "integrations", "backup", "web", "api")
 
 log = logging.getLogger("odr")
 

@@ -89,6 +89,8 @@ class Config:
         self.RATELIMIT_STORAGE_URI = _env("ODR_RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = _env_bool("ODR_RATELIMIT_ENABLED", True)
         self.LOGIN_RATE_LIMIT = _env("ODR_LOGIN_RATE_LIMIT", "10 per minute")
+        self.ARGON2_MEMORY_KIB = _env_int("ODR_ARGON2_MEMORY_KIB", 19 * 1024)
+        self.ARGON2_TIME_COST = _env_int("ODR_ARGON2_TIME_COST", 2)
         self.API_TOKEN_TTL_HOURS = _env_int("ODR_API_TOKEN_TTL_HOURS", 12)
         self.MAX_UPLOAD_BYTES = _env_int("ODR_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
         self.CASE_QUOTA_BYTES = _env_int("ODR_CASE_QUOTA_BYTES", 2 * 1024 * 1024 * 1024)
@@ -104,6 +106,8 @@ class Config:
 class TestConfig(Config):
     """Tests: a throwaway instance folder and database chosen by the fixture."""
 
+    __test__ = False  # not a pytest test class
+
     def __init__(self, instance: Path, database_url: str) -> None:
         os.environ.setdefault("ODR_SECRET_KEY", "test-secret-key")
         os.environ["ODR_INSTANCE_PATH"] = str(instance)
@@ -112,3 +116,6 @@ class TestConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = database_url
         self.RATELIMIT_ENABLED = True
         self.SERVER_NAME = None
+        # Still Argon2id (memory-hard), at a cost that keeps hundreds of test logins quick.
+        self.ARGON2_MEMORY_KIB = 1024
+        self.ARGON2_TIME_COST = 1

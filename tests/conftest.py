@@ -91,6 +91,26 @@ def _empty_tables() -> None:
             conn.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
+@pytest.fixture()
+def fresh_database_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the kind under test (a new SQLite file, or a new PostgreSQL database)."""
+    base = os.environ.get("ODR_TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+        return
+    import uuid
+
+    base = _normalize(base)
+    name = f"odr_fresh_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield base.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 class IsolatedClient(FlaskClient):
     """Each request runs in its own app context, as in production: its own ``g`` and its
     own database session, not the test's (Flask would otherwise reuse the test's context)."""

@@ -3,15 +3,13 @@ and the audit table refuses UPDATE and DELETE on PostgreSQL."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from odr import create_app
@@ -21,24 +19,8 @@ from odr.extensions import db
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture()
-def fresh_url(tmp_path: Path):
-    base = os.environ.get("ODR_TEST_DATABASE_URL")
-    if not base:
-        yield f"sqlite:///{tmp_path / 'migrations.sqlite'}"
-        return
-    base = base.replace("postgresql://", "postgresql+psycopg://", 1) if base.startswith("postgresql://") else base
-    name = f"odr_migcheck_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield base.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def test_migrations_match_the_models(fresh_url: str, tmp_path: Path) -> None:
+def test_migrations_match_the_models(fresh_database_url: str, tmp_path: Path) -> None:
+    fresh_url = fresh_database_url
     app = create_app(TestConfig(tmp_path / "inst", fresh_url))
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))

@@ -53,6 +53,18 @@ class Storage(ABC):
     def open(self, key: str) -> BinaryIO:
         ...
 
+    def put(self, key: str, data: bytes) -> None:
+        """Store ``data`` under a known key (restoring a backup keeps the original keys)."""
+        _check_key(key)
+        writer = self.begin()
+        writer.key = key
+        try:
+            writer.write(data)
+            writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+
     def iter_chunks(self, key: str, chunk_size: int = CHUNK) -> Iterator[bytes]:
         with self.open(key) as fh:
             while True:

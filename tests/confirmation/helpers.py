@@ -10,9 +10,9 @@ from odr.extensions import db
 from tests.case_factories import case_in_mediation
 from tests.factories import PASSWORD, World
 
-TERMS = [{"obligor": "李四", "obligee": "张三", "description": "李四向张三赔偿损失", "amount": "12000.00",
+TERMS = [{"obligor": "李四", "obligee": "张三", "description": "向张三赔偿损失", "amount": "12000.00",
           "due_date": "2026-12-31", "method": "lump_sum"},
-         {"obligor": "李四", "description": "李四于十日内清除通道上的杂物", "method": "act"}]
+         {"obligor": "李四", "description": "于十日内清除通道上的杂物", "method": "act"}]
 
 
 def effective_case(world: World, terms: list[dict[str, Any]] | None = None, **overrides: Any) -> Case:

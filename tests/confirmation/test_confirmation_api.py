@@ -6,27 +6,45 @@ import subprocess
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import time_machine
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from odr.cases.models import Case
+from odr.cases.models import Agent, Case
 from odr.confirmation.models import ConfirmationApplication
+from odr.confirmation.services import lapse_windows
 from odr.core.time import local_today, now
 from odr.documents.models import Document
 from odr.documents.services import read_bytes
+from odr.evidence.models import Evidence
 from odr.extensions import db
 from odr.mediators.staff import create_staff
-from odr.notifications.models import Delivery
+from odr.notifications.models import Delivery, Notification
 from odr.organizations.services import create_court
 from odr.scheduling.models import Deadline
 from tests.confirmation.helpers import effective_case
 from tests.conftest import api_token
 from tests.factories import PASSWORD, World
 
+_TOKENS: dict[tuple[int, str], dict[str, str]] = {}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_tokens() -> None:
+    _TOKENS.clear()  # every test starts with empty tables, so earlier tokens are gone
+
+
+def _auth(client: FlaskClient, username: str) -> dict[str, str]:
+    """One bearer token per user and test client (each login checks a password hash: slow on purpose)."""
+    key = (id(client), username)
+    if key not in _TOKENS:
+        _TOKENS[key] = api_token(client, username)
+    return _TOKENS[key]
+
 
 def _consent(client: FlaskClient, username: str, case_id: int, **body: object) -> object:
-    return client.post(f"/api/v1/cases/{case_id}/confirmation", json=body, headers=api_token(client, username))
+    return client.post(f"/api/v1/cases/{case_id}/confirmation", json=body, headers=_auth(client, username))
 
 
 def _submitted(client: FlaskClient, world: World) -> tuple[Case, int]:
@@ -53,10 +71,10 @@ def test_single_party_never_submits(client: FlaskClient, world: World) -> None:
     assert body["waiting_for"] == ["李四"]
     again = _consent(client, "applicant", case.id)
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_consented"
-    listed = client.get("/api/v1/confirmations", headers=api_token(client, "clerk")).get_json()
+    listed = client.get("/api/v1/confirmations", headers=_auth(client, "clerk")).get_json()
     assert listed["total"] == 0  # the court does not see a one-sided application
     assert client.get(f"/api/v1/confirmations/{body['id']}",
-                      headers=api_token(client, "clerk")).status_code == 404
+                      headers=_auth(client, "clerk")).status_code == 404
     app_row = db.session.get(ConfirmationApplication, body["id"])
     assert app_row.submitted_at is None and len(app_row.consents) == 1
 
@@ -88,7 +106,7 @@ def test_confirm_end_to_end(client: FlaskClient, world: World, tmp_path: Path) -
         select(Deadline).where(Deadline.confirmation_id == app_id, Deadline.status == "open")).scalars()}
     assert kinds == {"court_acceptance"}
 
-    clerk = api_token(client, "clerk")
+    clerk = _auth(client, "clerk")
     listed = client.get("/api/v1/confirmations?status=submitted", headers=clerk).get_json()
     assert [i["id"] for i in listed["items"]] == [app_id] and listed["items"][0]["due_at"]
     resp = client.post(f"/api/v1/confirmations/{app_id}/accept", headers=clerk)
@@ -102,7 +120,7 @@ def test_confirm_end_to_end(client: FlaskClient, world: World, tmp_path: Path) -
     # the clerk may not rule; the judge does
     assert client.post(f"/api/v1/confirmations/{app_id}/rule", json={"decision": "confirm"},
                        headers=clerk).status_code == 403
-    judge = api_token(client, "judge")
+    judge = _auth(client, "judge")
     resp = client.post(f"/api/v1/confirmations/{app_id}/rule", json={"decision": "confirm"}, headers=judge)
     body = resp.get_json()
     assert resp.status_code == 200, body
@@ -127,7 +145,7 @@ def test_confirm_end_to_end(client: FlaskClient, world: World, tmp_path: Path) -
 
 def test_reject_needs_grounds_then_rejects(client: FlaskClient, world: World, tmp_path: Path) -> None:
     case, app_id = _submitted(client, world)
-    judge = api_token(client, "judge")
+    judge = _auth(client, "judge")
     resp = client.post(f"/api/v1/confirmations/{app_id}/rule", json={"decision": "reject", "grounds": []},
                        headers=judge)
     assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "grounds_required"
@@ -158,7 +176,7 @@ def test_judge_of_another_court_is_refused(client: FlaskClient, world: World) ->
 
 def test_materials_not_accept_and_withdraw(client: FlaskClient, world: World) -> None:
     _case, app_id = _submitted(client, world)
-    clerk = api_token(client, "clerk")
+    clerk = _auth(client, "clerk")
     bad = client.post(f"/api/v1/confirmations/{app_id}/request-materials", headers=clerk,
                       json={"description": "补充借条原件", "due_date": local_today().isoformat()})
     assert bad.status_code == 400 and "due_date" in bad.get_json()["error"]["fields"]
@@ -171,12 +189,12 @@ def test_materials_not_accept_and_withdraw(client: FlaskClient, world: World) ->
         Deadline.confirmation_id == app_id, Deadline.kind == "court_acceptance",
         Deadline.status == "open")).first()
     resp = client.post(f"/api/v1/confirmations/{app_id}/materials", json={"note": "已上传借条原件照片"},
-                       headers=api_token(client, "applicant"))
+                       headers=_auth(client, "applicant"))
     assert resp.status_code == 200 and resp.get_json()["status"] == "submitted"
     assert client.post(f"/api/v1/confirmations/{app_id}/not-accept", json={"reason": ""},
                        headers=clerk).status_code == 400
     resp = client.post(f"/api/v1/confirmations/{app_id}/withdraw", json={"reason": "双方已自行履行"},
-                       headers=api_token(client, "respondent"))
+                       headers=_auth(client, "respondent"))
     assert resp.status_code == 200 and resp.get_json()["status"] == "withdrawn"
     assert client.post(f"/api/v1/confirmations/{app_id}/accept", headers=clerk).status_code == 409
     listed = client.get("/api/v1/confirmations?status=withdrawn", headers=clerk).get_json()
@@ -186,7 +204,7 @@ def test_materials_not_accept_and_withdraw(client: FlaskClient, world: World) ->
 def test_not_accept_with_reason(client: FlaskClient, world: World) -> None:
     _case, app_id = _submitted(client, world)
     resp = client.post(f"/api/v1/confirmations/{app_id}/not-accept", json={"reason": "不属于本院管辖"},
-                       headers=api_token(client, "clerk"))
+                       headers=_auth(client, "clerk"))
     assert resp.status_code == 200 and resp.get_json()["status"] == "not_accepted"
     assert resp.get_json()["reason"] == "不属于本院管辖"
 
@@ -215,10 +233,43 @@ def test_openapi_describes_the_confirmation_endpoints(client: FlaskClient, world
 
 def test_bad_json_is_400_not_500(client: FlaskClient, world: World) -> None:
     _case, app_id = _submitted(client, world)
-    judge = api_token(client, "judge")
+    judge = _auth(client, "judge")
     resp = client.post(f"/api/v1/confirmations/{app_id}/rule", json={"decision": "maybe", "grounds": "x"},
                        headers=judge)
     assert resp.status_code == 400 and set(resp.get_json()["error"]["fields"]) >= {"decision", "grounds"}
     resp = client.post(f"/api/v1/confirmations/{app_id}/request-materials", json={"due_date": "soon"},
-                       headers=api_token(client, "clerk"))
+                       headers=_auth(client, "clerk"))
     assert resp.status_code == 400
+
+
+def test_agent_needs_power_of_attorney(client: FlaskClient, world: World) -> None:
+    case = effective_case(world)
+    party = next(p for p in case.parties if p.side == "respondent")
+    party.user_id = None  # the respondent acts through an agent only
+    agent = Agent(case_id=case.id, party_id=party.id, user_id=world.outsider.id, name=world.outsider.display_name)
+    db.session.add(agent)
+    db.session.commit()
+    resp = _consent(client, "outsider", case.id)
+    assert resp.status_code == 422 and resp.get_json()["error"]["code"] == "power_of_attorney_missing"
+    assert db.session.execute(select(ConfirmationApplication)).first() is None
+    poa = Evidence(case_id=case.id, kind="power_of_attorney", title="授权委托书", filename="poa.pdf", size=10,
+                   sha256="0" * 64, media_type="application/pdf", storage_key="test/poa.pdf",
+                   submitted_by_id=world.outsider.id)
+    db.session.add(poa)
+    db.session.flush()
+    db.session.get(Agent, agent.id).power_of_attorney_id = poa.id
+    db.session.commit()
+    assert _consent(client, "applicant", case.id).get_json()["status"] == "pending_consent"
+    resp = _consent(client, "outsider", case.id)
+    assert resp.status_code == 200 and resp.get_json()["status"] == "submitted"
+
+
+def test_unused_window_closes_the_case_and_tells_the_parties(client: FlaskClient, world: World) -> None:
+    case = effective_case(world)
+    with time_machine.travel(now() + timedelta(days=31), tick=False):
+        assert lapse_windows() == 1
+    assert db.session.get(Case, case.id).status == "closed"
+    notes = db.session.execute(select(Notification).where(
+        Notification.kind == "confirmation_window_closed")).scalars().all()
+    assert {n.user_id for n in notes} == {world.applicant.id, world.respondent.id}
+    assert all("no longer" in n.body for n in notes)

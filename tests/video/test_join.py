@@ -102,13 +102,13 @@ def test_room_page_hosts_room_js_with_its_data(app: Flask, client: FlaskClient, 
         resp = client.get(f"/sessions/{booked.session.id}/room")
         assert resp.status_code == 200
         html = resp.get_data(as_text=True)
-        assert 'src="/static/js/room.js"' in html
+        assert 'src="/static/js/room.js"' in html and 'id="odr-room"' in html
         attrs = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', html))
         assert attrs["session-id"] == str(booked.session.id)
         assert attrs["join-url"] == f"/api/v1/sessions/{booked.session.id}/join"
         assert attrs["role"] == "party" and attrs["side"] == "respondent"
         assert attrs["signaling-url"] == f"{app.config['MEDIA_URL']}/rooms/offer"
-        assert attrs["csrf-token"]
+        assert attrs["csrf-token"] and attrs["lang"] in ("zh", "en")
         assert "<script>" not in html and "onclick" not in html
         # the page's own flow: the browser joins with its session cookie and the CSRF token
         joined = client.post(attrs["join-url"], headers={"X-CSRFToken": attrs["csrf-token"]})
@@ -122,7 +122,7 @@ def test_room_page_explains_when_it_is_closed_and_hides_from_outsiders(client: F
                                                                       booked: Booked) -> None:
     login(client, world.applicant.username)
     html = client.get(f"/sessions/{booked.session.id}/room").get_data(as_text=True)
-    assert "15 minutes before" in html and "room.js" not in html and 'id="room-join"' not in html
+    assert "15 minutes before" in html and "room.js" not in html and "id=\"odr-room\"" not in html
     assert "Recording" in html and 'name="csrf_token"' in html
     other = client.application.test_client()
     login(other, world.outsider.username)

@@ -98,6 +98,7 @@ class FileTrack(MediaStreamTrack):
         self.loop_len = packets[-1][0] + (1 / FPS if kind == "video" else 0.02)
         self.clock = 90000 if kind == "video" else 48000
         self.i = 0
+        self.sent = 0
         self.start: float | None = None
 
     async def recv(self) -> av.Packet:
@@ -107,6 +108,7 @@ class FileTrack(MediaStreamTrack):
         t, data = self.packets[self.i % n]
         t += (self.i // n) * self.loop_len
         self.i += 1
+        self.sent += 1
         delay = self.start + t - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
@@ -127,8 +129,10 @@ class BenchClient:
         self.video: dict[str, int] = {}
         self.roster: list[dict] = []
         self.tasks: list[asyncio.Task] = []
+        self.sources: dict[str, FileTrack] = {}
         for kind, packets in (media or {}).items():
-            self.pc.addTransceiver(FileTrack(kind, packets), direction="sendonly")
+            self.sources[kind] = FileTrack(kind, packets)
+            self.pc.addTransceiver(self.sources[kind], direction="sendonly")
         for _ in range(slots):
             self.pc.addTransceiver("audio", direction="recvonly")
             self.pc.addTransceiver("video", direction="recvonly")
@@ -266,7 +270,7 @@ async def fanout(kind: str, subscribers: int, media: dict, seconds: float, port:
 async def rooms_capacity(media: dict, port: int, max_rooms: int, seconds: float) -> list[dict[str, Any]]:
     results = []
     server = start_server("passthrough", port)
-    proc = psutil.Process(server.pid)
+    proc, me = psutil.Process(server.pid), psutil.Process()
     clients: list[BenchClient] = []
     mediators: list[BenchClient] = []
     stop = asyncio.Event()
@@ -285,10 +289,13 @@ async def rooms_capacity(media: dict, port: int, max_rooms: int, seconds: float)
                 continue  # measure from 4 rooms up
             await asyncio.sleep(4)
             before = [dict(c.video) for c in clients]
-            c0, t0 = cpu_seconds(proc), time.monotonic()
+            sent0 = [c.sources["video"].sent for c in clients]
+            c0, t0, me0 = cpu_seconds(proc), time.monotonic(), cpu_seconds(me)
             await asyncio.sleep(seconds)
             wall = time.monotonic() - t0
             cpu = (cpu_seconds(proc) - c0) / wall
+            client_cpu = (cpu_seconds(me) - me0) / wall
+            sent_fps = min(c.sources["video"].sent - s0 for c, s0 in zip(clients, sent0, strict=True)) / wall
             fps = []
             for c, b in zip(clients, before, strict=True):
                 owners = [o for o in c.video if not o.isdigit()]  # by participant id
@@ -296,9 +303,13 @@ async def rooms_capacity(media: dict, port: int, max_rooms: int, seconds: float)
             fps = fps or [0.0]
             ok = len(fps) == rooms * 6 and min(fps) >= 14
             results.append({"rooms": rooms, "ok": ok, "min_fps": min(fps),
-                            "median_fps": statistics.median(fps), "server_cpu_per_s": cpu})
-            print(f"  {rooms} rooms: min fps {min(fps):.1f}, median {statistics.median(fps):.1f}, "
-                  f"server CPU {cpu:.2f} s/s, streams {len(fps)}/{rooms * 6}", flush=True)
+                            "median_fps": statistics.median(fps), "server_cpu_per_s": cpu,
+                            "client_cpu_per_s": client_cpu, "min_sent_fps": sent_fps,
+                            "load_avg_1m": os.getloadavg()[0]})
+            print(f"  {rooms} rooms: received fps min {min(fps):.1f} median {statistics.median(fps):.1f} "
+                  f"(publishers sent >= {sent_fps:.1f}), server CPU {cpu:.2f} s/s, clients CPU "
+                  f"{client_cpu:.2f} s/s, streams {len(fps)}/{rooms * 6}, "
+                  f"load avg {os.getloadavg()[0]:.1f}", flush=True)
             if not ok:
                 break
         stop.set()
@@ -318,7 +329,7 @@ async def main(args: argparse.Namespace) -> None:
     media = {"audio": load_packets(media_file, "audio"), "video": load_packets(media_file, "video")}
     summary: dict[str, Any] = {"fanout": {}, "rooms": None}
     port = 8800
-    for subs in (2, 4):
+    for subs in (2, 4) if args.repeat else ():
         for kind in ("passthrough", "reencode"):
             runs = []
             for _ in range(args.repeat):
@@ -342,6 +353,6 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0, help="measurement window per run")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per fan-out case (median)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per fan-out case (median; 0: skip)")
     parser.add_argument("--rooms", type=int, default=14, help="most three-party rooms to try (0: skip)")
     asyncio.run(main(parser.parse_args()))

@@ -200,8 +200,8 @@ def main() -> None:  # noqa: PLR0915 - one linear script
             results["pending_rows"] = seed_pending(world, args.pending)
             results["seed_seconds"] = round(time.perf_counter() - t, 1)
             probe = enqueue("email", "probe@example.test", "probe", "start", key="bench-probe")
-            db.session.commit()
             probe_id = probe.id
+            db.session.commit()  # and hold no transaction (SQLite: no write lock) while waiting
 
             env = {**os.environ, "ODR_DATABASE_URL": url, "ODR_INSTANCE_PATH": str(tmp / "scheduler"),
                    "ODR_SECRET_KEY": "bench", "ODR_SMTP_HOST": "127.0.0.1", "ODR_SMTP_PORT": str(port),

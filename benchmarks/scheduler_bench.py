@@ -79,6 +79,12 @@ def rss_kib(pid: int) -> dict[str, int]:
     return out
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process: its start cost without the machine's load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def reset_schema(db: Any) -> None:
     from sqlalchemy import text
 
@@ -137,9 +143,11 @@ def seed_pending(world: Any, total: int) -> dict[str, int]:
     return {"session_reminder": len(ids) * 4, "deadline": n_dl, "outbox_message": n_out}
 
 
-def create_due_reminders(world: Any, count: int, lead_seconds: float, spread_seconds: float) -> dict[int, datetime]:
+def create_due_reminders(world: Any, count: int, lead_seconds: float,
+                         spread_seconds: float) -> tuple[dict[int, datetime], dict[int, float]]:
     """As the web app does at booking: booked sessions, reminder rows through
-    ``create_reminders``, committed in batches of 100. Returns session id → due time."""
+    ``create_reminders``, committed in batches of 100. Returns session id → due time and
+    session id → commit time (epoch): a reminder cannot fire before the scheduler sees it."""
     from odr.core.time import now
     from odr.extensions import db
     from odr.scheduling.models import MediationSession, SessionAttendee
@@ -148,6 +156,8 @@ def create_due_reminders(world: Any, count: int, lead_seconds: float, spread_sec
     case_id = db.session.scalar(db.text("SELECT min(id) FROM mediation_case"))
     base = now() + timedelta(hours=1, seconds=lead_seconds)
     due: dict[int, datetime] = {}
+    visible: dict[int, float] = {}
+    batch: list[int] = []
     for i in range(count):
         start = base + timedelta(seconds=spread_seconds * i / count)
         session = MediationSession(case_id=case_id, starts_at=start, ends_at=start + timedelta(minutes=30),
@@ -157,10 +167,12 @@ def create_due_reminders(world: Any, count: int, lead_seconds: float, spread_sec
         db.session.flush()
         create_reminders(session)
         due[session.id] = start - timedelta(hours=1)
-        if i % 100 == 99:
+        batch.append(session.id)
+        if i % 100 == 99 or i == count - 1:
             db.session.commit()
-    db.session.commit()
-    return due
+            visible.update(dict.fromkeys(batch, time.time()))
+            batch.clear()
+    return due, visible
 
 
 def main() -> None:  # noqa: PLR0915 - one linear script
@@ -218,10 +230,11 @@ def main() -> None:  # noqa: PLR0915 - one linear script
                     raise SystemExit("scheduler did not send the probe within 120 s")
                 time.sleep(0.02)
             results["start_seconds"] = round(arrivals.at[probe_id] - spawned, 2)
+            results["start_cpu_seconds"] = round(cpu_seconds(proc.pid), 2)
             results["rss_after_start_mib"] = round(rss_kib(proc.pid)["VmRSS"] / 1024, 1)
 
             t = time.perf_counter()
-            due = create_due_reminders(world, args.reminders, args.lead_seconds, args.spread_seconds)
+            due, visible = create_due_reminders(world, args.reminders, args.lead_seconds, args.spread_seconds)
             results["create_seconds"] = round(time.perf_counter() - t, 2)
             deadline = time.time() + args.lead_seconds + args.spread_seconds + 120
             keys: dict[int, int] = {}
@@ -233,7 +246,10 @@ def main() -> None:  # noqa: PLR0915 - one linear script
                 if len(keys) >= len(due) and all(oid in arrivals.at for oid in keys):
                     break
                 time.sleep(0.25)
-            late = sorted(arrivals.at[oid] - due[sid].timestamp() for oid, sid in keys.items() if oid in arrivals.at)
+            # lateness counts from when the reminder was due and committed (visible to the scheduler)
+            late = sorted(arrivals.at[oid] - max(due[sid].timestamp(), visible[sid])
+                          for oid, sid in keys.items() if oid in arrivals.at)
+            results["created_after_due"] = sum(1 for sid in due if visible[sid] > due[sid].timestamp())
             results["reminders_arrived"] = f"{len(late)}/{len(due)}"
             if late:
                 results["lateness_median_s"] = round(statistics.median(late), 3)
@@ -243,6 +259,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script
             mem = rss_kib(proc.pid)
             results["rss_end_mib"] = round(mem["VmRSS"] / 1024, 1)
             results["rss_peak_mib"] = round(mem["VmHWM"] / 1024, 1)
+            results["scheduler_cpu_seconds_end"] = round(cpu_seconds(proc.pid), 2)
             results["load_average"] = os.getloadavg()
             results["cpus"] = os.cpu_count()
     finally:

@@ -19,6 +19,7 @@ from mediation.protocol import (
     EVENTS_PATH,
     RECORDINGS_PATH,
     event_body,
+    recording_signed_bytes,
     sign_callback,
 )
 
@@ -85,7 +86,8 @@ class Callbacks:
             form.add_field("ended_at", ended_at)
             with open(path, "rb") as fh:  # noqa: ASYNC230 - aiohttp streams it in chunks
                 form.add_field("file", fh, filename=os.path.basename(path), content_type="video/webm")
-                headers = {CALLBACK_SIGNATURE_HEADER: sign_callback(self.secret, sha256.encode("ascii"))}
+                signed = recording_signed_bytes(session_id, sha256, started_at, ended_at)
+                headers = {CALLBACK_SIGNATURE_HEADER: sign_callback(self.secret, signed)}
                 async with client.post(self.base + RECORDINGS_PATH, data=form, headers=headers) as resp:
                     return resp.status
 

@@ -263,6 +263,13 @@ def verify_callback(
     return hmac.compare_digest(mac.hexdigest(), given)
 
 
+def recording_signed_bytes(session_id: int | str, sha256: str, started_at: str, ended_at: str) -> bytes:
+    """What a recording delivery's signature covers: the session it belongs to, the file's
+    hash and its time span together, so a captured delivery cannot be re-filed elsewhere."""
+    return "\n".join((str(session_id).strip(), sha256.strip().lower(), started_at.strip(),
+                      ended_at.strip())).encode("utf-8")
+
+
 def event_body(event: str, session_id: int | str, **fields: Any) -> bytes:
     """The JSON body of a room event callback (see mediation/README.md)."""
     if event not in EVENTS:

@@ -34,7 +34,8 @@ from odr.accounts.services import check_password_for
 from odr.agreements.models import Agreement, AgreementComment, AgreementTerm, Signature
 from odr.audit.services import record
 from odr.cases import lifecycle
-from odr.cases.models import Agent, Case, CaseParty
+from odr.cases.messages import tell_party
+from odr.cases.models import Agent, Case
 from odr.cases.routing import number_prefix
 from odr.core.errors import BadInput, Conflict, Forbidden, RuleBroken
 from odr.core.sequences import next_value
@@ -247,6 +248,11 @@ def draft_agreement(case: Case, actor: Any, data: dict[str, Any]) -> Agreement:
     record("agreement.draft", agreement, actor=actor,
            after={"version": agreement.version, "content_hash": agreement.content_hash,
                   "terms": len(terms)})
+    _tell_parties(case, "agreement.draft",
+                  _l("Settlement agreement ready to sign (case %(number)s)", number=case.number),
+                  _l("Version %(n)d of the settlement agreement is ready. Read it, comment on it "
+                     "or sign it on the case page.", n=agreement.version),
+                  key=f"agreement:{agreement.id}:draft")
     db.session.commit()
     return agreement
 
@@ -381,8 +387,17 @@ def _take_effect(agreement: Agreement, case: Case, actor: Any) -> None:
                   "content_hash": agreement.content_hash})
     lifecycle.transition(case, "agreement_effective", None, check_policy=False,
                          details={"agreement_number": agreement.number})
+    _tell_parties(case, "agreement.effective",
+                  _l("Settlement agreement %(number)s is in effect", number=agreement.number),
+                  _l("Every party and the mediator have signed and the organization's seal is applied. "
+                     "Within 30 days the parties may jointly apply to the court for judicial confirmation."),
+                  key=f"agreement:{agreement.id}:effective", legal=True)
     agreement_effective.send(agreement, case=case)
 
 
-def party_of(case: Case, party_id: int | None) -> CaseParty | None:
-    return next((p for p in case.parties if p.id == party_id), None)
+def _tell_parties(case: Case, kind: str, title: Any, body: Any, *, key: str, legal: bool = False) -> None:
+    """Notify every party (through the cases room's messenger, which calls notifications)."""
+    for party in case.parties:
+        tell_party(party, kind, str(title), str(body), link=f"/cases/{case.id}/agreement",
+                   key=f"{key}:party:{party.id}", legal=legal)
+

@@ -18,9 +18,11 @@ from flask import Blueprint, request
 from flask_babel import lazy_gettext as _l
 
 from odr.api.schema import Obj, validate
-from odr.core.errors import BadInput, TooLarge, UnsupportedType
+from odr.core.errors import BadInput, NotFound, TooLarge, UnsupportedType
 
 api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
+#: the largest id a path may carry (PostgreSQL INTEGER); larger ones are simply unknown
+MAX_ID = 2**31 - 1
 
 
 @dataclass
@@ -56,6 +58,9 @@ def endpoint(rule: str, method: str = "GET", *, summary: str, tags: list[str] | 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def view(**kwargs: Any) -> Any:
+            for value in kwargs.values():  # ids beyond the database's integer range: unknown, not a 500
+                if isinstance(value, int) and not 0 < value <= MAX_ID:
+                    raise NotFound()
             if body is not None:
                 if not request.is_json:
                     if request.mimetype and request.mimetype != "application/json" and request.content_length:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from jinja2 import TemplateNotFound
 
 from odr.accounts import policy
 from odr.cases import forms, queries, services, wizard
@@ -22,6 +23,7 @@ from odr.cases.lifecycle import STATUS_LABELS, STATUSES
 from odr.cases.models import Case
 from odr.cases.serialize import case_deadlines
 from odr.core.errors import DomainError
+from odr.core.time import parse_iso
 from odr.evidence.services import visible_evidence
 from odr.evidence.sniff import ALLOWED_LABELS, PREVIEWABLE
 from odr.extensions import db
@@ -52,14 +54,26 @@ def render_detail(case: Case, *, typed: dict[str, Any] | None = None, errors: di
                   status: int = 200) -> Any:
     """The case page; ``typed`` holds the form that was refused so it shows again."""
     user = current_user
+    actions = queries.offered_actions(case, user)
+    evidence = visible_evidence(case, user) if policy.can(user, "case.evidence.list", case) else []
     return render_template(
         "cases/detail.html", case=case, parties=queries.party_views(case, user),
-        steps=queries.next_steps(case, user), actions=queries.offered_actions(case, user),
-        deadlines=case_deadlines(case), events=queries.timeline(case, user),
-        evidence=visible_evidence(case, user) if policy.can(user, "case.evidence.list", case) else [],
+        steps=queries.next_steps(case, user), actions=actions, events=queries.timeline(case, user),
+        deadlines=[{**d, "due": parse_iso(d["due_at"])} for d in case_deadlines(case)],
+        panel_deadlines=_has_template("cases/_panel_deadlines.html"),
+        evidence=evidence, can_withdraw={e.id for e in evidence if policy.can(user, "evidence.withdraw", e)},
         previewable=PREVIEWABLE, allowed_types=ALLOWED_LABELS, next_steps_text=services.NEXT_STEPS,
-        organizations=queries.active_organizations() if "transfer" in queries.offered_actions(case, user) else [],
-        relations=policy.case_relations(user, case), typed=typed or {}, errors=errors or {}), status
+        organizations=queries.active_organizations() if "transfer" in actions else [],
+        typed=typed or {}, errors=errors or {}), status
+
+
+def _has_template(name: str) -> bool:
+    """Another room's panel that replaces a section of this page, once it exists."""
+    try:
+        current_app.jinja_env.get_template(name)
+    except TemplateNotFound:
+        return False
+    return True
 
 
 @bp.get("/cases/<int:case_id>")

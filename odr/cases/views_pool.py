@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -67,6 +67,9 @@ def _run(case_id: int, action: Callable[[], Any], success: str) -> Any:
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc.message), "error")
+        # the panel puts what was typed back into the refused form (read once)
+        session["pool_form"] = {"case_id": case_id, "data": {k: v[:4000] for k, v in request.form.items()
+                                                             if k != "csrf_token"}}
     else:
         flash(success, "success")
     return _back(case_id)
@@ -149,8 +152,16 @@ def escalate(case_id: int) -> Any:
     case = policy.get_or_404(Case, case_id, "case.escalate")
     if not _csrf_ok():
         return _back(case_id)
-    return _run(case_id, lambda: escalation.escalate(case, current_user, request.form.get("reason")),
-                _("The case was escalated."))
+    response = _run(case_id, lambda: escalation.escalate(case, current_user, request.form.get("reason")),
+                    _("The case was escalated."))
+    g.pop("_case_rel", None)  # the policy's per-request cache still knows the old relations
+    if policy.can(current_user, "case.view", case):
+        return response
+    # the mediator (unassigned) or the admin (case moved up) can no longer open the case page
+    from odr.web.views import ROLE_HOME
+
+    home = ROLE_HOME.get(current_user.role)
+    return redirect(url_for(home) if home in current_app.view_functions else url_for("web.index"))
 
 
 @bp.post("/cases/<int:case_id>/rating")

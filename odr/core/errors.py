@@ -60,3 +60,10 @@ class UnsupportedType(DomainError):
 
 class RuleBroken(DomainError):
     status, code = 422, "rule_broken"
+
+
+class StorageFull(DomainError):
+    """The disk (or quota) under the evidence storage is full: 507 Insufficient Storage,
+    so clients and operators see the cause instead of a 500."""
+
+    status, code = 507, "storage_full"

@@ -8,8 +8,12 @@ Chosen by ``ODR_STORAGE`` (``local`` or ``s3``).
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import logging
 import os
 import secrets
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +21,17 @@ from typing import Any, BinaryIO
 
 from flask import Flask, current_app
 
+from odr.core.errors import StorageFull
+
+log = logging.getLogger("odr.storage")
+
 CHUNK = 1024 * 1024
+#: a part file younger than this is never swept: it may have been created a moment ago
+#: by a writer that has not taken its lock yet
+PART_MIN_AGE_SECONDS = 2.0
+#: how often a running process looks for parts left by a crashed one
+PART_SWEEP_INTERVAL_SECONDS = 600.0
+_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 def new_key() -> str:
@@ -90,20 +104,41 @@ def _check_key(key: str) -> str:
 
 
 class _FileWriter(Writer):
+    """Writes ``tmp/<key>.part`` and renames it into place on commit.
+
+    The part file is ``flock``-ed for as long as it is written: a process killed
+    mid-upload loses the lock with its file descriptors, which is how
+    ``FileSystemStorage.sweep_parts`` tells a dead upload's leftover from a live one in
+    another worker. A full disk (ENOSPC, EDQUOT) becomes ``StorageFull`` (507) after the
+    part is removed, so the caller sees a clear error and nothing half-written remains.
+    """
+
     def __init__(self, storage: FileSystemStorage) -> None:
         self.storage = storage
         self.key = new_key()
         self.tmp = storage.tmp_dir / f"{self.key}.part"
-        self.fh: BinaryIO | None = open(self.tmp, "xb")  # noqa: SIM115 - closed in commit/abort
+        try:
+            self.fh: BinaryIO | None = open(self.tmp, "xb")  # noqa: SIM115 - closed in commit/abort
+        except OSError as exc:
+            raise _full_or(exc) from None
+        fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
     def write(self, chunk: bytes) -> None:
         assert self.fh is not None
-        self.fh.write(chunk)
+        try:
+            self.fh.write(chunk)
+        except OSError as exc:
+            self.abort()
+            raise _full_or(exc) from None
 
     def commit(self) -> str:
         assert self.fh is not None
-        self.fh.flush()
-        os.fsync(self.fh.fileno())
+        try:
+            self.fh.flush()
+            os.fsync(self.fh.fileno())
+        except OSError as exc:
+            self.abort()
+            raise _full_or(exc) from None
         self.fh.close()
         self.fh = None
         final = self.storage.path(self.key)
@@ -113,9 +148,23 @@ class _FileWriter(Writer):
 
     def abort(self) -> None:
         if self.fh is not None:
-            self.fh.close()
-            self.fh = None
+            fh, self.fh = self.fh, None
+            try:
+                fh.close()  # flushes what is buffered: on a full disk that raises again
+            except OSError:
+                pass
         self.tmp.unlink(missing_ok=True)
+
+
+def _full_or(exc: OSError) -> Exception:
+    """A full disk is the operator's problem, not a bug: say so clearly (507)."""
+    if exc.errno in _FULL:
+        log.error("evidence storage is full: %s", exc)
+        from flask_babel import lazy_gettext as _l
+
+        return StorageFull(_l("The evidence storage is full. Nothing was saved; please try again later "
+                              "or tell the platform administrator."))
+    return exc
 
 
 class FileSystemStorage(Storage):
@@ -125,13 +174,42 @@ class FileSystemStorage(Storage):
         self.root = Path(root)
         self.tmp_dir = self.root / "tmp"
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self._last_sweep = 0.0
 
     def path(self, key: str) -> Path:
         key = _check_key(key)
         return self.root / key[:2] / key
 
     def begin(self) -> Writer:
+        if time.monotonic() - self._last_sweep > PART_SWEEP_INTERVAL_SECONDS:
+            self.sweep_parts()
         return _FileWriter(self)
+
+    def sweep_parts(self) -> int:
+        """Remove part files of uploads whose process died (killed mid-upload).
+
+        Run at start-up and now and then by a running process. A part whose lock can be
+        taken has no live writer in any process on this machine; one younger than
+        ``PART_MIN_AGE_SECONDS`` is left alone. Returns how many were removed.
+        """
+        self._last_sweep = time.monotonic()
+        removed = 0
+        for part in self.tmp_dir.glob("*.part"):
+            try:
+                if time.time() - part.stat().st_mtime < PART_MIN_AGE_SECONDS:
+                    continue
+                with open(part, "rb") as fh:
+                    try:
+                        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        continue  # a live upload in some worker
+                    part.unlink(missing_ok=True)
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        if removed:
+            log.warning("removed %d part file(s) left by interrupted uploads", removed)
+        return removed
 
     def open(self, key: str) -> BinaryIO:
         return open(self.path(key), "rb")  # noqa: SIM115 - the caller closes

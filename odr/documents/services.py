@@ -12,18 +12,15 @@ Why it works this way:
   A file written for a transaction that then rolls back stays orphaned under a random
   name and is never referenced; that is preferable to a referenced file that is
   missing.
-* The bytes go through ``odr.core.storage`` when that module provides a storage for
-  documents, else straight to ``DOCUMENTS_PATH`` with an atomic rename.
+* The bytes go through ``odr.core.storage`` (a FileSystemStorage under
+  ``DOCUMENTS_PATH``, or the shared S3 bucket), under random keys.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import secrets
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -33,6 +30,7 @@ from sqlalchemy import func, select
 from odr.audit.services import record
 from odr.core.errors import BadInput, NotFound
 from odr.core.signals import document_issued
+from odr.core.storage import FileSystemStorage, Storage, get_storage
 from odr.core.time import now
 from odr.documents.models import Document, DocumentKind
 from odr.documents.qr import verification_url
@@ -84,52 +82,34 @@ def masked_parties(context: dict[str, Any]) -> str:
 
 # ---------------------------------------------------------------- bytes
 
-def _storage() -> Any:
-    """The shared Storage for documents if odr.core.storage offers one, else None."""
+def documents_storage() -> Storage:
+    """Where issued PDFs live: the shared S3 storage when ODR_STORAGE is s3 (keys are
+    random, so documents and evidence never collide), else DOCUMENTS_PATH on disk."""
+    if current_app.config.get("STORAGE") == "s3":
+        return get_storage()
+    ext = current_app.extensions
+    if "odr_documents_storage" not in ext:
+        ext["odr_documents_storage"] = FileSystemStorage(current_app.config["DOCUMENTS_PATH"])
+    return ext["odr_documents_storage"]
+
+
+def store_bytes(data: bytes) -> str:
+    """Write ``data`` under a new random key (atomically: committed or nothing) and return it."""
+    writer = documents_storage().begin()
     try:
-        from odr.core import storage as core_storage
-    except ImportError:
-        return None
-    factory = getattr(core_storage, "documents_storage", None)
-    return factory() if callable(factory) else None
-
-
-def _local_path(key: str) -> Path:
-    root = Path(current_app.config["DOCUMENTS_PATH"]).resolve()
-    path = (root / key).resolve()
-    if root not in path.parents:
-        raise NotFound()
-    return path
-
-
-def store_bytes(key: str, data: bytes) -> None:
-    storage = _storage()
-    if storage is not None:
-        storage.save_bytes(key, data)
-        return
-    path = _local_path(key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        writer.write(data)
+        return writer.commit()
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        writer.abort()
         raise
 
 
 def read_bytes(document: Document) -> bytes:
     """The issued PDF's bytes (the caller checks the policy)."""
-    storage = _storage()
-    if storage is not None:
-        return storage.read_bytes(document.storage_key)
-    path = _local_path(document.storage_key)
-    if not path.exists():
+    storage = documents_storage()
+    if not storage.exists(document.storage_key):
         raise NotFound(_l("The file of this document is missing."))
-    return path.read_bytes()
+    return b"".join(storage.iter_chunks(document.storage_key))
 
 
 # ---------------------------------------------------------------- issuing
@@ -160,8 +140,7 @@ def issue_document(case: Any, kind: str, context: dict[str, Any], *, number: str
                              "url": verification_url(current_app.config["PUBLIC_URL"], code)}}
     pdf = render_pdf(kind, full, title=title, author=issuer, created=moment)
     digest = hashlib.sha256(pdf).hexdigest()
-    key = f"{case.id}/{kind}-{secrets.token_hex(12)}.pdf"
-    store_bytes(key, pdf)
+    key = store_bytes(pdf)
     version = (db.session.execute(select(func.count(Document.id)).where(
         Document.case_id == case.id, Document.kind == kind)).scalar() or 0) + 1
     document = Document(case_id=case.id, kind=kind, number=number, version=version, title=title,

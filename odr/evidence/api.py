@@ -38,7 +38,7 @@ UPLOAD_FORM = {"type": "object", "required": ["file", "title"],
 
 
 @endpoint("/cases/<int:case_id>/evidence", "POST", summary="Upload one evidence file (streamed)", status=201,
-          multipart=UPLOAD_FORM, response=EVIDENCE_OUT, errors=(400, 401, 403, 404, 409, 413, 415))
+          multipart=UPLOAD_FORM, response=EVIDENCE_OUT, errors=(400, 401, 403, 404, 409, 413, 415, 507))
 def evidence_upload(case_id: int) -> Any:
     case = policy.get_or_404(Case, case_id, "case.evidence.upload")
     ev = receive_evidence(case, require_user(), request.stream, request.headers.get("Content-Type"),

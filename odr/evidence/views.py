@@ -54,7 +54,9 @@ def upload(case_id: int) -> Any:
                               _("The form expired or was sent from elsewhere (security token missing). "
                                 "Please reload the page and try again."))
     case = policy.get_or_404(Case, case_id, "case.evidence.upload")
-    back = url_for("cases.detail", case_id=case.id) + "#evidence"
+    target = request.args.get("next", "")
+    back = target if target.startswith("/") and not target.startswith("//") and "\\" not in target \
+        else url_for("cases.detail", case_id=case.id) + "#evidence"
     try:
         ev = receive_evidence(case, current_user, request.stream, request.headers.get("Content-Type"),
                               request.content_length)
@@ -82,8 +84,7 @@ def download(evidence_id: int) -> Any:
 @bp.get("/evidence/<int:evidence_id>/preview")
 def preview(evidence_id: int) -> Any:
     """Images and PDFs inline (content_response falls back to attachment for others)."""
-    ev = policy.get_or_404(Evidence, evidence_id, "evidence.view")
-    policy.authorize("evidence.view", ev)
+    ev = policy.get_or_404(Evidence, evidence_id, "evidence.view")  # authorizes evidence.view on ev
     return content_response(ev, inline=True)
 
 

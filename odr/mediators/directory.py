@@ -1,12 +1,15 @@
 """Reading the mediator pool: the public directory's filters and the JSON shape of a mediator.
 
-JSON list columns (specialties, languages) are matched as text (``"family"`` with its
-quotes inside the stored array), which works the same on SQLite and PostgreSQL and is
-fast enough at province scale once the other filters have narrowed the rows.
+Every filter is an index lookup on SQLite and PostgreSQL alike: specialties and languages
+through the ``mediator_tag`` rows (the JSON lists cannot be indexed portably, and matching
+their text missed non-ASCII dialect names, which JSON stores escaped), a region prefix as
+a range on ``region_code`` (``LIKE 'x%'`` uses no index on PostgreSQL outside the C
+collation). docs/benchmarks.md, "Mediator pools", has the numbers.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -15,12 +18,23 @@ from sqlalchemy.orm import contains_eager
 
 from odr.accounts.models import User
 from odr.core.time import DEFAULT_TZ, now
-from odr.mediators.models import AvailabilityException, AvailabilitySlot, MediatorProfile
+from odr.extensions import db
+from odr.mediators.models import AvailabilityException, AvailabilitySlot, MediatorProfile, MediatorTag, tags_ready
 from odr.mediators.ratings import rating_summary
 
 
-def _json_has(column: Any, value: str) -> Any:
-    return cast(column, String).like(f'%"{value}"%')
+def _tagged(kind: str, value: str) -> Any:
+    if not tags_ready(db.session.connection()):
+        column = MediatorProfile.specialties if kind == "specialty" else MediatorProfile.languages
+        needle = json.dumps(value.strip()).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return cast(column, String).like(f"%{needle}%", escape="\\")
+    return MediatorProfile.user_id.in_(select(MediatorTag.mediator_id).where(
+        MediatorTag.kind == kind, MediatorTag.value == value.strip()))
+
+
+def region_prefix(column: Any, code: str) -> Any:
+    """``column`` starts with the digits ``code``, as a range a plain index can serve."""
+    return (column >= code) & (column < code[:-1] + chr(ord(code[-1]) + 1))
 
 
 def directory_query(*, organization_id: int | None = None, category: str | None = None,
@@ -38,11 +52,11 @@ def directory_query(*, organization_id: int | None = None, category: str | None 
     if organization_id:
         q = q.where(MediatorProfile.organization_id == organization_id)
     if category:
-        q = q.where(_json_has(MediatorProfile.specialties, category))
+        q = q.where(_tagged("specialty", category))
     if region_code:
-        q = q.where(MediatorProfile.region_code.startswith(region_code))
+        q = q.where(region_prefix(MediatorProfile.region_code, region_code))
     if language:
-        q = q.where(_json_has(MediatorProfile.languages, language))
+        q = q.where(_tagged("language", language))
     if available_within is not None:
         start = now()
         end = start + timedelta(days=available_within)

@@ -53,6 +53,11 @@ class _Checkboxes(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
+def _raw(field: Any) -> str:
+    """What was typed into a number field, parsed or not (the service says what is wrong)."""
+    return (field.raw_data or [""])[0] if field.raw_data else ("" if field.data is None else str(field.data))
+
+
 class ProfileForm(FlaskForm):
     display_name = StringField(_l("Name"), validators=[InputRequired(), Length(max=100)])
     bio = TextAreaField(_l("About the mediator"), validators=[Optional(), Length(max=4000)])
@@ -67,11 +72,10 @@ class ProfileForm(FlaskForm):
     def data_for_service(self) -> dict[str, Any]:
         """The raw values (the service validates them), taken from the request so that a
         number field that did not parse still reaches the service's own message."""
-        raw = self.meta.wrap_formdata(self, None) or MultiDict()
         return {"display_name": self.display_name.data, "bio": self.bio.data,
                 "specialties": list(self.specialties.data or []), "languages": self.languages.data or "",
                 "region_code": self.region_code.data, "qualifications": self.qualifications.data,
-                "years_of_practice": raw.get("years_of_practice", ""), "max_cases": raw.get("max_cases", "")}
+                "years_of_practice": _raw(self.years_of_practice), "max_cases": _raw(self.max_cases)}
 
 
 class NewMediatorForm(ProfileForm):

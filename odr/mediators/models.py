@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, SmallInteger, String, Text, Time, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Engine,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    event,
+    insert,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.dml import Insert
 
 from odr.accounts.models import User
 from odr.core.model_mixins import TimestampMixin
@@ -46,6 +61,66 @@ class MediatorProfile(TimestampMixin, db.Model):
     __table_args__ = (
         CheckConstraint("active_cases >= 0 AND active_cases <= max_cases", name="capacity"),
     )
+
+
+class MediatorTag(db.Model):
+    """One specialty or language of a mediator, a row each, so the directory's category and
+    language filters are index lookups on SQLite and PostgreSQL alike (the JSON lists on the
+    profile stay the source of truth; ``sync_tags`` and the insert hook below keep this in step).
+    """
+
+    __tablename__ = "mediator_tag"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # "specialty" | "language"
+    value: Mapped[str] = mapped_column(String(30), primary_key=True)
+    mediator_id: Mapped[int] = mapped_column(ForeignKey("mediator_profile.user_id", ondelete="CASCADE"),
+                                             primary_key=True, index=True)
+
+
+_TAGS_READY: dict[str, bool] = {}
+
+
+def tags_ready(conn: Any) -> bool:
+    """Whether this database has the ``mediator_tag`` table yet (asked once per database).
+
+    Until the migration that adds it is applied, profiles are written without tags and the
+    directory filters on the JSON lists instead, so a database built by an older migration
+    keeps working; the migration backfills with ``profiles.rebuild_all_tags``.
+    """
+    key = str(conn.engine.url)
+    if key not in _TAGS_READY:
+        from sqlalchemy import inspect
+
+        _TAGS_READY[key] = inspect(conn).has_table("mediator_tag")
+        if not _TAGS_READY[key]:
+            logging.getLogger(__name__).warning("mediator_tag table missing: directory filters use the JSON lists")
+    return _TAGS_READY[key]
+
+
+def tag_rows(user_id: int, specialties: Any, languages: Any) -> list[dict[str, Any]]:
+    rows = []
+    for kind, values in (("specialty", specialties), ("language", languages)):
+        for value in dict.fromkeys(str(v).strip()[:30] for v in values or []):
+            if value:
+                rows.append({"kind": kind, "value": value, "mediator_id": user_id})
+    return rows
+
+
+@event.listens_for(Engine, "after_execute")
+def _tags_for_new_profiles(conn: Any, clauseelement: Any, multiparams: Any, params: Any,
+                           execution_options: Any, result: Any) -> None:
+    """Every INSERT of profiles — one through the ORM or thousands in bulk (the demo seeds) —
+    gets its tag rows in the same transaction, so no writer can forget them."""
+    if not isinstance(clauseelement, Insert) or clauseelement.table.name != "mediator_profile":
+        return
+    if not tags_ready(conn):
+        return
+    rows = []
+    for item in (multiparams or ([params] if params else [])):
+        if isinstance(item, dict) and item.get("user_id") is not None:
+            rows.extend(tag_rows(item["user_id"], item.get("specialties"), item.get("languages")))
+    if rows:
+        conn.execute(insert(MediatorTag.__table__), rows)
 
 
 class AvailabilitySlot(db.Model):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, insert, select
 
 from odr.accounts import policy
 from odr.accounts.models import Role, User
@@ -18,7 +19,7 @@ from odr.audit.services import record
 from odr.cases.models import Category
 from odr.core.errors import BadInput, Forbidden
 from odr.extensions import db
-from odr.mediators.models import MediatorProfile
+from odr.mediators.models import MediatorProfile, MediatorTag, tag_rows
 from odr.mediators.staff import create_staff
 from odr.organizations.models import Organization
 from odr.organizations.regions import region_exists
@@ -100,6 +101,7 @@ def update_profile(profile: MediatorProfile, data: dict[str, Any], actor: Any) -
         user.display_name = values.pop("display_name")
     for key, value in values.items():
         setattr(profile, key, value)
+    sync_tags(profile)
     after = _snapshot(profile, user)
     record("mediator.update", profile, actor=actor, object_id=profile.user_id,
            before={k: v for k, v in before.items() if after[k] != v},
@@ -131,7 +133,7 @@ def add_mediator(organization: Organization, data: dict[str, Any], actor: Any) -
         if not (data.get(key) or "").strip():
             errors[key] = _l("This field is required.")
     if (data.get("username") or "").strip() and db.session.execute(
-            db.select(User.id).where(User.username == data["username"].strip())).first():
+            select(User.id).where(User.username == data["username"].strip())).first():
         errors["username"] = _l("This username is taken.")
     if errors:
         raise BadInput(_l("Please correct the marked fields."), fields=errors)
@@ -152,3 +154,30 @@ def _snapshot(profile: MediatorProfile, user: User) -> dict[str, Any]:
             "languages": list(profile.languages or []), "region_code": profile.region_code,
             "qualifications": profile.qualifications, "years_of_practice": profile.years_of_practice,
             "max_cases": profile.max_cases}
+
+
+def sync_tags(profile: MediatorProfile) -> None:
+    """Rewrite one mediator's tag rows from the profile's lists (caller commits)."""
+    db.session.execute(delete(MediatorTag).where(MediatorTag.mediator_id == profile.user_id))
+    rows = tag_rows(profile.user_id, profile.specialties, profile.languages)
+    if rows:
+        db.session.execute(insert(MediatorTag), rows)
+
+
+def rebuild_all_tags(batch: int = 5000) -> int:
+    """Rebuild every tag row from the profiles (a migration that adds the table calls
+    this once for the profiles that existed before); returns the number of rows."""
+    db.session.execute(delete(MediatorTag))
+    total = 0
+    rows: list[dict[str, Any]] = []
+    for uid, specialties, languages in db.session.execute(
+            select(MediatorProfile.user_id, MediatorProfile.specialties, MediatorProfile.languages)):
+        rows.extend(tag_rows(uid, specialties, languages))
+        if len(rows) >= batch:
+            db.session.execute(insert(MediatorTag), rows)
+            total, rows = total + len(rows), []
+    if rows:
+        db.session.execute(insert(MediatorTag), rows)
+        total += len(rows)
+    db.session.commit()
+    return total

@@ -14,15 +14,17 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, text, update
 
 from odr.core.time import now, parse_iso
 from odr.extensions import db
-from odr.notifications.channels import SENDERS, PermanentFailure
+from odr.notifications.channels import SENDERS, PermanentFailure, SmtpBatch
 from odr.notifications.models import Delivery, OutboxMessage
 
 log = logging.getLogger("odr.notifications")
 
+#: the PostgreSQL channel the leading scheduler LISTENs on (odr.scheduling.wakeup)
+WAKE_CHANNEL = "odr_sweep"
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
 
@@ -30,6 +32,17 @@ BACKOFF_MAX_SECONDS = 3600
 def backoff(attempts: int) -> timedelta:
     """30 s, 60 s, 2 min, 4 min … capped at an hour: a flapping SMTP server is not hammered."""
     return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS))
+
+
+def wake_scheduler() -> None:
+    """Ask the leading scheduler to sweep as soon as the caller's transaction commits.
+
+    PostgreSQL delivers a NOTIFY only on commit (nothing on rollback) and folds repeats
+    within one transaction, so calling this once per enqueued message is cheap. SQLite
+    has no such channel; there the sweep's interval and next-due wake-up do the work.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text(f"NOTIFY {WAKE_CHANNEL}"))
 
 
 def lock_due(query: Any) -> Any:
@@ -49,8 +62,9 @@ def dispatch_due(limit: int = 100) -> dict[str, int]:
     rows = db.session.execute(lock_due(q)).scalars().all()
     counts = {"sent": 0, "retry": 0, "failed": 0, "missed": 0}
     max_attempts = int(current_app.config.get("OUTBOX_MAX_ATTEMPTS", 6))
-    for msg in rows:
-        counts[_send_one(msg, max_attempts)] += 1
+    with SmtpBatch():
+        for msg in rows:
+            counts[_send_one(msg, max_attempts)] += 1
     db.session.commit()
     return counts
 

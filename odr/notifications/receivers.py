@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 
 from odr.cases import lifecycle as lc
 from odr.notifications.services import notify_case_parties
+from odr.notifications.templating import render_notice
 
 #: statuses whose change is a legal step (送达 records)
 LEGAL_STATUSES = {lc.ACCEPTED, lc.REJECTED, lc.DECLINED, lc.IN_MEDIATION, lc.FAILED,
@@ -26,9 +27,6 @@ def _texts(case: Any, after: str, reason: str | None) -> tuple[str, str]:
     label = str(lc.STATUS_LABELS.get(after, after))
     number = case.number or f"#{case.id}"
     title = _("Case %(number)s: %(status)s", number=number, status=label)
-    lines = [_("The status of case %(number)s is now: %(status)s.", number=number, status=label)]
-    if reason:
-        lines.append(_("Reason: %(reason)s", reason=reason))
     next_steps = {
         lc.REJECTED: _("Next steps: you may apply to another mediation organization, or file a "
                        "lawsuit with the people's court."),
@@ -42,9 +40,9 @@ def _texts(case: Any, after: str, reason: str | None) -> tuple[str, str]:
         lc.AGREEMENT_EFFECTIVE: _("The agreement is in effect. The parties may jointly apply for "
                                   "judicial confirmation within 30 days."),
     }
-    if after in next_steps:
-        lines.append(next_steps[after])
-    return title, "\n".join(lines)
+    body = render_notice("case_status", number=number, status=label, reason=reason,
+                         next_step=next_steps.get(after))
+    return title, body
 
 
 def on_case_status_changed(case: Any, *, before: str, after: str, actor: Any = None,

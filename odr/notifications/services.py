@@ -56,7 +56,14 @@ def _insert_once(model: Any, values: dict[str, Any]) -> Any:
 def enqueue(channel: str, recipient: str, subject: str, body: str, *, key: str | None = None,
             case_id: int | None = None, user_id: int | None = None,
             extra: dict[str, Any] | None = None, not_before: datetime | None = None) -> OutboxMessage:
-    """Put one message in the outbox (once per key). Other rooms use this for webhooks."""
+    """Put one message in the outbox (once per key). Other rooms use this for webhooks.
+
+    A message due now wakes the leading scheduler when the transaction commits, so it
+    leaves within moments rather than at the next sweep tick."""
+    from odr.notifications.dispatch import wake_scheduler
+
+    if not_before is None or not_before <= now():
+        wake_scheduler()
     return _insert_once(OutboxMessage, {
         "key": key or f"adhoc:{uuid.uuid4()}",
         "channel": channel,
@@ -117,7 +124,7 @@ def notify(user: Any, kind: str, title: str, body: str, link: str | None = None,
     mail_link = absolute_url(f"/d/{token}") if token else absolute_url(link)
     if email and "email" in channels:
         text = body + (f"\n\n{mail_link}" if mail_link else "")
-        extra: dict[str, Any] = {"kind": kind, "link": link}
+        extra: dict[str, Any] = {"kind": kind, "link": link, "url": mail_link}
         if attachments:
             extra["attachments"] = attachments
         msg = enqueue("email", email, title, text, key=f"{base}:email:{email}", case_id=case_id,

@@ -37,5 +37,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["case_sessions"] = case_sessions
     app.jinja_env.globals["case_deadlines"] = case_deadlines
     app.jinja_env.globals["scheduling_can"] = _can
+    from odr.scheduling import extension
+
+    app.jinja_env.globals["extension_panel"] = extension.panel_state
     from odr.scheduling.video_setup import init_video
     init_video(app)  # video room: panel and page globals (odr/scheduling/video_setup.py)

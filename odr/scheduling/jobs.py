@@ -20,29 +20,47 @@ import logging
 import signal
 import threading
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
 
 from odr.core.time import UTC
 from odr.scheduling.leader import LeaderLock, leader_lock_for
+from odr.scheduling.wakeup import NotifyListener, next_due
 
 log = logging.getLogger("odr.scheduling")
 
 _APPS: dict[str, Flask] = {}
+_RUNNERS: dict[str, SchedulerRunner] = {}
 SWEEP_JOB_ID = "odr-sweep"
 
 
 def sweep_job(app_key: str) -> None:
     """The stored job's target (referenced by name, so the job store can pickle it)."""
-    from odr.scheduling.sweep import run_sweep
-
     app = _APPS.get(app_key)
     if app is None:
         return
+    runner = _RUNNERS.get(app_key)
+    if runner is not None:
+        runner.sweeping.set()
+    try:
+        _drain(app)
+    finally:
+        if runner is not None:
+            runner.sweeping.clear()
+
+
+def _drain(app: Flask) -> None:
+    from odr.scheduling.sweep import run_sweep
+
     with app.app_context():
         for _ in range(50):  # drain a backlog, but give the scheduler back its thread eventually
             out = run_sweep()
@@ -52,10 +70,20 @@ def sweep_job(app_key: str) -> None:
                 break
 
 
+def jobstore_engine(url: str) -> Engine:
+    """The job store's own engine. On SQLite it waits up to 30 s for the write lock: with
+    the default 5 s a busy web app made APScheduler's ``update_job`` raise "database is
+    locked" inside its main loop, which kills that thread silently (seen in the
+    benchmark); on PostgreSQL a dropped connection is replaced before use."""
+    if url.startswith("sqlite"):
+        return create_engine(url, connect_args={"timeout": 30})
+    return create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2)
+
+
 def build_scheduler(app: Flask) -> BackgroundScheduler:
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     scheduler = BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(url=url, tablename="apscheduler_jobs")},
+        jobstores={"default": SQLAlchemyJobStore(engine=jobstore_engine(url), tablename="apscheduler_jobs")},
         executors={"default": ThreadPoolExecutor(2)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         timezone=UTC,
@@ -77,10 +105,14 @@ class SchedulerRunner:
         self.leading = threading.Event()
         self.app_key = f"app-{id(app)}"
         self._thread: threading.Thread | None = None
+        self.sweeping = threading.Event()
+        self._again = threading.Event()
+        self.listener: NotifyListener | None = None
 
     # -- leadership loop
     def run(self) -> None:
         _APPS[self.app_key] = self.app
+        _RUNNERS[self.app_key] = self
         try:
             while not self.stopping.is_set():
                 if self.lock.acquire():
@@ -92,6 +124,7 @@ class SchedulerRunner:
             self._stop_scheduler()
             self.lock.release()
             _APPS.pop(self.app_key, None)
+            _RUNNERS.pop(self.app_key, None)
 
     def _lead(self) -> None:
         self.scheduler = build_scheduler(self.app)
@@ -99,18 +132,68 @@ class SchedulerRunner:
         self.scheduler.add_job("odr.scheduling.jobs:sweep_job", "interval", seconds=self.sweep_seconds,
                                id=SWEEP_JOB_ID, args=[self.app_key], replace_existing=True,
                                coalesce=True, max_instances=1, misfire_grace_time=None)
+        self.scheduler.add_listener(self._after_sweep, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         self.scheduler.resume()
+        url = self.app.config["SQLALCHEMY_DATABASE_URI"]
+        if url.startswith("postgresql") and self.app.config.get("SCHEDULER_LISTEN", True):
+            self.listener = NotifyListener(url, self.wake).start()
         self.leading.set()
         try:
             while not self.stopping.wait(min(self.retry_seconds, 2.0)):
                 if not self.lock.still_held():
                     log.warning("scheduler: lost leadership")
                     break
+                if not self._scheduler_alive():
+                    log.error("scheduler: APScheduler's main loop died; restarting it")
+                    break
         finally:
             self.leading.clear()
             self._stop_scheduler()
 
+    def _scheduler_alive(self) -> bool:
+        """APScheduler 3 lets an exception from its job store end its main thread while
+        ``running`` stays true; leading with a dead loop would send nothing forever."""
+        thread = getattr(self.scheduler, "_thread", None)
+        return thread is None or thread.is_alive()
+
+    # -- early wake-ups (odr.scheduling.wakeup)
+    def wake(self, at: datetime | None = None) -> None:
+        """Run the sweep at ``at`` (default: now) instead of at the next tick. While a sweep
+        runs, a second instance would be refused (max_instances=1), so the request is kept
+        and honoured when that sweep ends."""
+        scheduler = self.scheduler
+        if scheduler is None or not scheduler.running:
+            return
+        if at is None and self.sweeping.is_set():
+            self._again.set()
+            return
+        try:
+            scheduler.modify_job(SWEEP_JOB_ID, next_run_time=at or datetime.now(UTC))
+        except JobLookupError:
+            pass
+
+    def _after_sweep(self, event: JobExecutionEvent) -> None:
+        """When a sweep ends, move the next one to the earliest due row if that comes first."""
+        if event.job_id != SWEEP_JOB_ID or self.stopping.is_set():
+            return
+        if self._again.is_set():
+            self._again.clear()
+            self.wake()
+            return
+        try:
+            with self.app.app_context():
+                due = next_due()
+        except Exception:  # noqa: BLE001 - the interval still sweeps
+            log.exception("scheduler: next-due lookup failed")
+            return
+        moment = datetime.now(UTC)
+        if due is not None and due < moment + timedelta(seconds=self.sweep_seconds):
+            self.wake(max(due, moment))
+
     def _stop_scheduler(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
+            self.listener = None
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.scheduler = None

@@ -48,6 +48,8 @@ class PostgresAdvisoryLock(LeaderLock):
         self.conn: Any = None
 
     def acquire(self) -> bool:
+        if self.conn is not None and self.still_held():
+            return True  # already leading (a restart of our own scheduler): do not stack the lock
         try:
             if self.conn is None:
                 self.conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
@@ -92,6 +94,8 @@ class FileLock(LeaderLock):
         self.handle: IO[str] | None = None
 
     def acquire(self) -> bool:
+        if self.handle is not None:
+            return True  # flock is per open file: a second open() by the holder would refuse itself
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(self.path, "a+")  # noqa: SIM115 - held open while leading
         try:

@@ -167,5 +167,5 @@ class ExtensionRequest(TimestampMixin, db.Model):
     days: Mapped[int] = mapped_column(Integer, nullable=False)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), nullable=False)
-    status: Mapped[str] = mapped_column(String(16), default="pending", nullable=False)  # pending | applied | lapsed
+    status: Mapped[str] = mapped_column(String(16), default="pending", nullable=False)  # pending | applied | refused | lapsed
     consents: Mapped[list[int]] = mapped_column(JSON, default=list, nullable=False)

@@ -18,6 +18,7 @@ from odr.accounts.models import User
 from odr.core.time import local
 from odr.extensions import db
 from odr.notifications.services import notify
+from odr.notifications.templating import render_notice
 from odr.scheduling.ics import ics_attachment
 
 
@@ -48,9 +49,7 @@ def tell_proposed(case: Any, sessions: list[Any], actor: Any) -> None:
     for user in _each(sessions[0], exclude=actor):
         with force_locale(_locale(user)):
             title = _("Case %(number)s: please choose a session time", number=number)
-            times = "\n".join(f"- {when(s, user)}" for s in sessions)
-            body = _("The mediator proposes these times for a video session:") + "\n" + times + "\n" + \
-                _("Accept one on the case page, or ask for other times.")
+            body = render_notice("session_proposed", times=[when(s, user) for s in sessions])
         notify(user, "session_proposed", title, body, f"/cases/{case.id}", case=case,
                key=f"session-proposed:{sessions[0].proposal_group}:user:{user.id}", channels=("inbox", "email"))
 
@@ -61,8 +60,7 @@ def tell_booked(session: Any, case: Any) -> None:
     for user in _each(session):
         with force_locale(_locale(user)):
             title = _("Case %(number)s: session booked for %(when)s", number=number, when=when(session, user))
-            body = _("Everyone accepted. The session is booked; the calendar file is attached. "
-                     "You will be reminded 24 hours and 1 hour before.")
+            body = render_notice("session_booked", session=session, case=case)
         notify(user, "session_booked", title, body, f"/cases/{case.id}", case=case, legal=True,
                key=f"session-booked:{session.id}:seq:{session.sequence}:user:{user.id}",
                attachments=[attachment], channels=("inbox", "email", "sms"))
@@ -74,7 +72,7 @@ def tell_rescheduled(session: Any, case: Any, actor: Any, reason: str) -> None:
     for user in _each(session):
         with force_locale(_locale(user)):
             title = _("Case %(number)s: session moved to %(when)s", number=number, when=when(session, user))
-            body = _("The session was moved. Reason: %(reason)s", reason=reason)
+            body = render_notice("session_rescheduled", reason=reason)
         notify(user, "session_rescheduled", title, body, f"/cases/{case.id}", case=case, legal=True,
                key=f"session-moved:{session.id}:seq:{session.sequence}:user:{user.id}",
                attachments=[attachment], channels=("inbox", "email", "sms"))
@@ -86,7 +84,7 @@ def tell_cancelled(session: Any, case: Any, actor: Any, reason: str, was_booked:
     for user in _each(session, exclude=None if was_booked else actor):
         with force_locale(_locale(user)):
             title = _("Case %(number)s: session on %(when)s cancelled", number=number, when=when(session, user))
-            body = _("Reason: %(reason)s", reason=reason)
+            body = render_notice("session_cancelled", reason=reason, was_booked=was_booked)
         notify(user, "session_cancelled", title, body, f"/cases/{case.id}", case=case, legal=was_booked,
                key=f"session-cancelled:{session.id}:seq:{session.sequence}:user:{user.id}",
                attachments=[attachment] if attachment else None,

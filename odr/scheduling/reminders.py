@@ -24,7 +24,9 @@ from odr.core.time import iso, local, now
 from odr.extensions import db
 from odr.notifications.dispatch import cancel_pending, lock_due
 from odr.notifications.services import notify
+from odr.notifications.templating import render_notice
 from odr.scheduling.models import MediationSession, SessionReminder
+from odr.scheduling.wakeup import notify_sweep
 
 #: (kind, lead before the start, useful until this long before the start)
 REMINDERS = (("24h", timedelta(hours=24), timedelta(hours=1)), ("1h", timedelta(hours=1), timedelta(0)))
@@ -50,6 +52,8 @@ def create_reminders(session: MediationSession) -> list[SessionReminder]:
             db.session.add(row)
             rows.append(row)
     db.session.flush()
+    if rows:
+        notify_sweep()  # the leader recomputes its next wake-up on commit
     return rows
 
 
@@ -101,8 +105,7 @@ def _send(row: SessionReminder, session: MediationSession) -> None:
             title = _("Reminder: mediation session tomorrow at %(when)s", when=when)
         else:
             title = _("Reminder: mediation session in one hour (%(when)s)", when=when)
-        body = _("Case %(number)s. Join from the case page a few minutes early; check your camera "
-                 "and microphone.", number=case.number or f"#{case.id}")
+        body = render_notice("session_reminder", number=case.number or f"#{case.id}", when=when)
     result = notify(user, "session_reminder", title, body, f"/cases/{case.id}", case=case,
                     key=reminder_key(row), channels=("inbox", "email"))
     for msg in result.messages:

@@ -23,6 +23,7 @@ from odr.core.time import DEFAULT_TZ, now
 from odr.extensions import db
 from odr.notifications.dispatch import dispatch_due, lock_due
 from odr.notifications.services import notify, notify_case_parties
+from odr.notifications.templating import render_notice
 from odr.scheduling.deadlines import WARNED_KINDS, set_deadline
 from odr.scheduling.models import Deadline, DeadlineWarning
 from odr.scheduling.reminders import process_due_reminders
@@ -90,8 +91,8 @@ def _warn(dl: Deadline, lead: int) -> None:
         return
     with force_locale(_locale()):
         title = _("Case %(number)s: deadline in %(n)d days", number=case.number or f"#{case.id}", n=lead)
-        body = _("Deadline “%(kind)s” falls due on %(due)s (Asia/Shanghai).", kind=dl.kind,
-                 due=dl.due_at.astimezone(DEFAULT_TZ).strftime("%Y-%m-%d %H:%M"))
+        body = render_notice("deadline_warning", kind=dl.kind, deadline=dl, case=case,
+                             due=dl.due_at.astimezone(DEFAULT_TZ).strftime("%Y-%m-%d %H:%M"))
     notify_case_parties(case, "deadline_warning", title, body,
                         key=f"deadline-warn:{dl.id}:{lead}d:{dl.due_at.isoformat()}")
 

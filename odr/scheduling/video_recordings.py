@@ -23,10 +23,11 @@ from werkzeug.exceptions import ClientDisconnected
 from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
-from mediation.protocol import verify_callback
+from mediation.protocol import parse_iso, recording_signed_bytes, verify_callback
 from odr.audit.services import record
 from odr.core.errors import BadInput, Conflict, TooLarge, Unauthorized, UnsupportedType
 from odr.core.storage import Storage, Writer, get_storage
+from odr.core.time import local
 from odr.extensions import db
 from odr.scheduling.video_events import load_session
 
@@ -56,7 +57,9 @@ def _check_signature(fields: dict[str, str], header: str | None, secret: str) ->
     claimed = fields.get("sha256", "").strip().lower()
     if not SHA256_RE.fullmatch(claimed):
         raise BadSignature(_l("The recording's signed hash is missing."))
-    if not verify_callback(secret, claimed.encode("ascii"), header):
+    signed = recording_signed_bytes(fields.get("session_id", ""), claimed, fields.get("started_at", ""),
+                                    fields.get("ended_at", ""))
+    if not verify_callback(secret, signed, header):
         raise BadSignature(_l("The callback signature is invalid or expired."))
     return claimed
 
@@ -154,10 +157,11 @@ def store_recording(stream: BinaryIO, content_type: str | None, header: str | No
             if existing.session_id != session.id:
                 raise Conflict(_l("This recording is already filed for another session."),
                                code="duplicate_recording")
-            storage.delete(got.key or "")
+            if got.key:
+                storage.delete(got.key)
             return existing
-        started = got.fields.get("started_at", "")[:40]
-        ended = got.fields.get("ended_at", "")[:40]
+        started = _when(got.fields.get("started_at", ""))
+        ended = _when(got.fields.get("ended_at", ""))
         evidence = Evidence(
             case_id=session.case_id, kind="recording", session_id=session.id,
             title=str(_l("Recording of the video session (%(start)s – %(end)s)", start=started, end=ended))[:200],
@@ -177,6 +181,14 @@ def store_recording(stream: BinaryIO, content_type: str | None, header: str | No
         if got.key and not _referenced(got.key):
             storage.delete(got.key)
         raise
+
+
+def _when(value: str) -> str:
+    """The media server's ISO time as local wall time for the title; kept as sent if odd."""
+    try:
+        return local(parse_iso(value[:40])).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return value[:40]
 
 
 def _referenced(key: str) -> bool:

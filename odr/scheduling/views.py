@@ -14,20 +14,20 @@ from odr.cases.models import Case
 from odr.core.errors import DomainError
 from odr.core.time import DEFAULT_TZ
 from odr.extensions import db
-from odr.scheduling import booking
-from odr.scheduling.models import MediationSession
+from odr.scheduling import booking, extension
+from odr.scheduling.models import ExtensionRequest, MediationSession
 
 bp = Blueprint("scheduling", __name__)
 
 
-def _back(case_id: int) -> Any:
-    return redirect(f"/cases/{case_id}#sessions")
+def _back(case_id: int, anchor: str = "sessions") -> Any:
+    return redirect(f"/cases/{case_id}#{anchor}")
 
 
-def _run(case_id: int, fn: Any, ok: str) -> Any:
+def _run(case_id: int, fn: Any, ok: str, anchor: str = "sessions") -> Any:
     if not EmptyForm().validate_on_submit():
         flash(_("The form expired. Please try again."), "error")
-        return _back(case_id)
+        return _back(case_id, anchor)
     try:
         fn()
         flash(ok, "info")
@@ -35,7 +35,7 @@ def _run(case_id: int, fn: Any, ok: str) -> Any:
         db.session.rollback()
         detail = "; ".join(str(v) for v in exc.fields.values())
         flash(f"{exc.message} {detail}".strip(), "error")
-    return _back(case_id)
+    return _back(case_id, anchor)
 
 
 @bp.post("/cases/<int:case_id>/sessions/propose")
@@ -88,3 +88,21 @@ def cancel(session_id: int) -> Any:
 def ics(session_id: int) -> Any:
     policy.get_or_404(MediationSession, session_id, "session.ics")
     return redirect(url_for("api.scheduling_sessions_ics", session_id=session_id))
+
+
+@bp.post("/cases/<int:case_id>/extension")
+def request_extension(case_id: int) -> Any:
+    case = policy.get_or_404(Case, case_id, "case.extend")
+    due, reason = request.form.get("due_date", ""), request.form.get("reason", "")
+    return _run(case.id, lambda: extension.request_extension(case, current_user._get_current_object(), due, reason),
+                _("The parties were asked to consent to the extension."), anchor="deadlines")
+
+
+@bp.post("/extensions/<int:request_id>/consent")
+def answer_extension(request_id: int) -> Any:
+    req = policy.get_or_404(ExtensionRequest, request_id, "case.extend.consent")
+    case = db.session.get(Case, req.case_id)
+    consent = request.form.get("consent") == "yes"
+    return _run(case.id, lambda: extension.answer(req, case, current_user._get_current_object(), consent),
+                _("You consented to the extension.") if consent else _("You refused the extension."),
+                anchor="deadlines")

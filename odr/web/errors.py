@@ -18,7 +18,8 @@ log = logging.getLogger("odr.errors")
 
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
           405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_type",
-          422: "rule_broken", 429: "rate_limited", 500: "server_error", 503: "unavailable"}
+          422: "rule_broken", 429: "rate_limited", 500: "server_error", 503: "unavailable",
+          507: "storage_full"}
 
 
 def _messages() -> dict[int, str]:
@@ -35,6 +36,7 @@ def _messages() -> dict[int, str]:
         429: _("Too many attempts. Please wait a minute and try again."),
         500: _("Something went wrong on our side. Nothing was changed; please try again."),
         503: _("The service is temporarily unavailable. Please try again shortly."),
+        507: _("The storage is full. Nothing was saved; please try again later."),
     }
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import render_template
 from flask_login import login_user
+from sqlalchemy import select
 
 from odr.agreements.models import Agreement, AgreementComment
 from odr.cases.models import Case
 from odr.extensions import db
-from sqlalchemy import select
 from tests.agreements.helpers import draft, effective_agreement, mediation_case
 from tests.conftest import csrf_token, login
 from tests.factories import PASSWORD
@@ -97,5 +97,7 @@ def test_case_panels_list_versions_signatures_and_documents(app, client, world):
         assert "download" not in render_template("cases/_panel_documents.html", case=case)
     login(client, "applicant")
     assert client.get("/documents/1/download").status_code == 200
+    case_page = client.get(f"/cases/{case.id}")
+    assert case_page.status_code == 200 and 'id="panel-documents"' in case_page.get_data(as_text=True)
     login(client, "outsider")
     assert client.get("/documents/1/download").status_code == 404

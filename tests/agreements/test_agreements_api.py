@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
+
 from odr.agreements.models import Agreement, Signature
 from odr.audit.models import AuditEvent
 from odr.cases.models import Case
 from odr.extensions import db
-from sqlalchemy import select
 from tests.agreements.helpers import TERMS, draft, effective_agreement, mediation_case, sign
 from tests.conftest import api_token
 
@@ -85,6 +86,11 @@ def test_signing_order_seal_number_and_effect(client, world):
     docs = client.get(f"/api/v1/cases/{case.id}/documents", headers=api_token(client, "respondent")).get_json()
     assert [d["kind"] for d in docs["items"]] == ["settlement_agreement"]
     assert docs["items"][0]["number"] == done["number"]
+    from odr.notifications.models import Notification
+
+    told = db.session.execute(select(Notification.user_id).where(
+        Notification.kind == "agreement.effective")).scalars().all()
+    assert set(told) == {world.applicant.id, world.respondent.id}
 
 
 def test_outdated_version_is_refused_and_signed_versions_never_change(client, world):
@@ -126,3 +132,20 @@ def test_parties_comment_on_the_draft(client, world):
     assert listed["total"] == 1
     assert client.post(f"/api/v1/agreements/{agreement['id']}/comments", json={"body": "x"},
                        headers=api_token(client, "outsider")).status_code == 404
+
+
+def test_an_agent_signs_for_the_party_they_represent(client, world):
+    from odr.cases.models import Agent
+
+    case = mediation_case(world)
+    respondent_party = case.respondents()[0]
+    db.session.add(Agent(case_id=case.id, party_id=respondent_party.id, user_id=world.outsider.id, name="王五"))
+    db.session.commit()
+    agreement = draft(client, world, case)
+    resp = sign(client, "outsider", agreement["id"])
+    assert resp.status_code == 200
+    sig = resp.get_json()["signatures"][0]
+    assert sig["role"] == "agent" and sig["party_id"] == respondent_party.id
+    assert sign(client, "respondent", agreement["id"]).get_json()["error"]["code"] == "already_signed"
+    assert sign(client, "applicant", agreement["id"]).status_code == 200
+    assert sign(client, world.mediators[0].username, agreement["id"]).get_json()["status"] == "effective"

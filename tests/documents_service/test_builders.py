@@ -6,6 +6,9 @@ import subprocess
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
+from odr.agreements.models import Agreement
 from odr.confirmation.models import ConfirmationApplication
 from odr.core.errors import BadInput
 from odr.core.time import now
@@ -14,9 +17,6 @@ from odr.documents.services import read_bytes
 from odr.extensions import db
 from odr.scheduling.models import Minutes
 from tests.agreements.helpers import effective_agreement, mediation_case
-from odr.agreements.models import Agreement
-
-import pytest
 
 
 def flat_text(data: bytes, tmp_path: Path) -> str:

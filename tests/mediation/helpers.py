@@ -32,6 +32,7 @@ from mediation.config import Settings
 from mediation.protocol import (
     CALLBACK_SIGNATURE_HEADER,
     iso_utc,
+    recording_signed_bytes,
     sign_room_token,
     verify_callback,
 )
@@ -78,7 +79,8 @@ class CallbackSink:
     async def on_recording(self, request: web.Request) -> web.Response:
         form = await request.post()
         sha = form["sha256"]
-        if not verify_callback(SECRET, sha.encode(), request.headers.get(CALLBACK_SIGNATURE_HEADER)):
+        signed = recording_signed_bytes(form["session_id"], sha, form["started_at"], form["ended_at"])
+        if not verify_callback(SECRET, signed, request.headers.get(CALLBACK_SIGNATURE_HEADER)):
             self.bad_signatures += 1
             return web.Response(status=403)
         upload = form["file"]

@@ -74,6 +74,25 @@ async def _page_server(offer_url: str) -> tuple[web.AppRunner, str]:
 INBOUND = "async () => { const s = await window.OdrRoom.collectStats(); return JSON.stringify(s); }"
 
 
+async def _flowing(page, other: str, attempts: int = 6) -> bool:
+    """Over a 2 s window, ``page`` decodes >= 15 video frames and gets >= 50 audio packets
+    from ``other``.  Retried a few times: the shared test machine is noisy."""
+    for _ in range(attempts):
+        first = json.loads(await page.evaluate(INBOUND))
+        await asyncio.sleep(2)
+        later = json.loads(await page.evaluate(INBOUND))
+        try:
+            v0, v1 = first["video"][other], later["video"][other]
+            a0, a1 = first["audio"][other], later["audio"][other]
+        except KeyError:
+            continue
+        if (v1["framesDecoded"] - v0["framesDecoded"] >= 15
+                and a1["packetsReceived"] - a0["packetsReceived"] >= 50
+                and v1["bytesReceived"] > v0["bytesReceived"]):
+            return True
+    return False
+
+
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium not installed")
 def test_two_browsers_receive_each_other(tmp_path):
     from playwright.async_api import async_playwright
@@ -106,15 +125,8 @@ def test_two_browsers_receive_each_other(tmp_path):
                             " return s.video[o] && s.video[o].framesDecoded > 20"
                             " && s.audio[o] && s.audio[o].packetsReceived > 50; }",
                             arg=other, timeout=30000, polling=500)
-                    first = {p: json.loads(await p.evaluate(INBOUND)) for p in (mediator, party)}
-                    await asyncio.sleep(2)
-                    later = {p: json.loads(await p.evaluate(INBOUND)) for p in (mediator, party)}
                     for page, other in ((mediator, party_id), (party, mediator_id)):
-                        v0, v1 = first[page]["video"][other], later[page]["video"][other]
-                        a0, a1 = first[page]["audio"][other], later[page]["audio"][other]
-                        assert v1["framesDecoded"] - v0["framesDecoded"] >= 15, (v0, v1)
-                        assert a1["packetsReceived"] - a0["packetsReceived"] >= 50, (a0, a1)
-                        assert v1["bytesReceived"] > v0["bytesReceived"]
+                        assert await _flowing(page, other), f"no steady media from {other}"
                     # The UI shows the roster and the other person's tile.
                     assert await party.locator(f'.odr-tile[data-participant-id="{mediator_id}"]').count() == 1
                     assert await mediator.locator("#odr-roster li").count() == 2

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from mediation.protocol import CALLBACK_SIGNATURE_HEADER, event_body, sign_callback
+from mediation.protocol import CALLBACK_SIGNATURE_HEADER, event_body, recording_signed_bytes, sign_callback
 from odr.accounts import policy
 from odr.audit.models import AuditEvent
 from odr.core.storage import get_storage
@@ -106,7 +106,8 @@ def _post_recording(client: FlaskClient, secret: str, session_id: int, data: byt
     claimed = claimed or hashlib.sha256(data).hexdigest()
     form = {"session_id": str(session_id), "sha256": claimed, "started_at": "2026-05-01T02:00:00+00:00",
             "ended_at": "2026-05-01T02:40:00+00:00", "file": (io.BytesIO(data), "session-1.webm", "video/webm")}
-    sig = signature if signature is not None else sign_callback(secret, claimed.encode("ascii"))
+    signed = recording_signed_bytes(form["session_id"], claimed, form["started_at"], form["ended_at"])
+    sig = signature if signature is not None else sign_callback(secret, signed)
     return client.post("/media/recordings", data=form, content_type="multipart/form-data",
                        headers={CALLBACK_SIGNATURE_HEADER: sig})
 
@@ -159,3 +160,16 @@ def test_a_recording_that_does_not_match_its_signature_leaves_nothing(app: Flask
 def test_event_json_shape_is_what_the_media_server_sends(app: Flask, booked: Booked) -> None:
     body = json.loads(event_body("room_ended", booked.session.id, case_id=booked.case.id))
     assert {"event", "session_id", "at", "case_id"} <= set(body)
+
+
+def test_a_recording_signed_for_another_session_is_refused(app: Flask, client: FlaskClient, world: World,
+                                                          booked: Booked) -> None:
+    """The signature covers the session id and times with the hash: re-filing a captured
+    delivery under another session fails."""
+    secret = app.config["MEDIA_SECRET"]
+    claimed = hashlib.sha256(WEBM).hexdigest()
+    other = recording_signed_bytes(booked.session.id + 1, claimed, "2026-05-01T02:00:00+00:00",
+                                   "2026-05-01T02:40:00+00:00")
+    resp = _post_recording(client, secret, booked.session.id, WEBM, signature=sign_callback(secret, other))
+    assert resp.status_code == 401
+    assert not _stored_files(app)

@@ -135,5 +135,5 @@ def test_recording_consent_is_recorded(app: Flask, world: World, booked: Booked)
     db.session.expire_all()
     row = next(a for a in booked.session.attendees if a.user_id == world.respondent.id)
     assert row.recording_consent_at is not None
-    assert "data-recording-consent=\"1\"" in client.get(f"/sessions/{booked.session.id}/room").get_data(as_text=True)
+    assert "Withdraw my consent" in client.get(f"/sessions/{booked.session.id}/room").get_data(as_text=True)
     assert db.session.execute(select(AuditEvent).where(AuditEvent.action == "session.recording_consent")).first()

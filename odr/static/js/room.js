@@ -322,7 +322,7 @@
     if (pc.connectionState === 'connected') { this.retries = 0; this.renderState(); }
     if (pc.connectionState === 'failed' || pc.connectionState === 'closed') { this.scheduleReconnect(this.t.lost); }
     if (pc.connectionState === 'disconnected') {
-      setTimeout(function () { if (self.pc === pc && pc.connectionState === 'disconnected') { self.scheduleReconnect(self.t.lost); } }, 3000);
+      setTimeout(function () { if (self.pc === pc && pc.connectionState === 'disconnected') { self.scheduleReconnect(self.t.lost); } }, 5000);
     }
   };
 

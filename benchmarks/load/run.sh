@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Load test: gunicorn (several workers) on PostgreSQL at province scale, driven by locust
+# (benchmarks/load/locustfile.py) in steps of increasing users. For each step it prints
+# requests/s, p50/p95/p99 and errors, and at the end the highest sustained requests/s
+# with p99 < 500 ms and zero errors. Targets 127.0.0.1 only; stops by itself.
+#
+#   bash benchmarks/load/run.sh
+#
+# Environment (all optional):
+#   ODR_LOAD_DATABASE_URL  PostgreSQL URL of a database it may create and fill
+#                          (default postgresql+psycopg://postgres@127.0.0.1:5432/odr_load)
+#   LOAD_PORT              gunicorn port on 127.0.0.1 (default 8099)
+#   LOAD_WORKERS           gunicorn workers (default 4)
+#   LOAD_STEPS             users per step (default "10 25 50 100 150 200")
+#   LOAD_STEP_SECONDS      duration of each step (default 60)
+#   LOAD_OUT               where CSVs and logs go (default benchmarks/out/load)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+DB_URL="${ODR_LOAD_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/odr_load}"
+PORT="${LOAD_PORT:-8099}"
+WORKERS="${LOAD_WORKERS:-4}"
+STEPS="${LOAD_STEPS:-10 25 50 100 150 200}"
+STEP_SECONDS="${LOAD_STEP_SECONDS:-60}"
+OUT="${LOAD_OUT:-$ROOT/benchmarks/out/load}"
+mkdir -p "$OUT"
+
+case "$DB_URL" in
+  postgresql*) ;;
+  *) echo "ODR_LOAD_DATABASE_URL must be PostgreSQL" >&2; exit 2 ;;
+esac
+
+export ODR_DATABASE_URL="$DB_URL"
+export ODR_INSTANCE_PATH="${ODR_LOAD_INSTANCE:-$OUT/instance}"
+export ODR_SECRET_KEY="${ODR_SECRET_KEY:-load-test-secret-key}"
+export ODR_PUBLIC_URL="http://127.0.0.1:$PORT"
+export ODR_SCHEDULER_ENABLED=0
+# Every simulated user comes from 127.0.0.1: the per-client login limit would otherwise
+# refuse all but the first ten logins a minute. The limiter itself stays on.
+export ODR_LOGIN_RATE_LIMIT="${ODR_LOGIN_RATE_LIMIT:-100000 per minute}"
+mkdir -p "$ODR_INSTANCE_PATH"
+
+echo "== database $DB_URL"
+.venv/bin/python - "$DB_URL" <<'EOF'
+import sys
+from sqlalchemy import create_engine, text
+url = sys.argv[1]
+base, name = url.rsplit("/", 1)
+engine = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+with engine.connect() as conn:
+    if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        print(f"created database {name}")
+engine.dispose()
+EOF
+.venv/bin/flask --app wsgi db upgrade
+echo "== seeding (idempotent: a second run skips what is there)"
+.venv/bin/flask --app wsgi odr seed-demo --scale county | head -1
+.venv/bin/flask --app wsgi odr seed-demo --scale province | head -1
+
+echo "== gunicorn -w $WORKERS on 127.0.0.1:$PORT"
+.venv/bin/gunicorn -w "$WORKERS" -b "127.0.0.1:$PORT" --timeout 60 --access-logfile /dev/null \
+  --error-logfile "$OUT/gunicorn.log" wsgi:app &
+GUNICORN=$!
+trap 'kill "$GUNICORN" 2>/dev/null; wait "$GUNICORN" 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do
+  if .venv/bin/python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$PORT/healthz', timeout=2)" 2>/dev/null; then
+    break
+  fi
+  sleep 0.5
+done
+
+SUMMARY="$OUT/summary.txt"
+printf "%-6s %9s %7s %7s %7s %9s %7s\n" users "req/s" p50ms p95ms p99ms requests errors | tee "$SUMMARY"
+for users in $STEPS; do
+  prefix="$OUT/step_$users"
+  .venv/bin/locust -f benchmarks/load/locustfile.py --headless --only-summary \
+    --host "http://127.0.0.1:$PORT" -u "$users" -r "$users" --run-time "${STEP_SECONDS}s" \
+    --stop-timeout 10 --csv "$prefix" --loglevel WARNING >"$prefix.log" 2>&1 || true
+  line=$(.venv/bin/python - "$prefix" "$users" <<'EOF'
+import csv, sys
+prefix, users = sys.argv[1], sys.argv[2]
+row = next(r for r in csv.DictReader(open(prefix + "_stats.csv")) if r["Name"] == "Aggregated")
+print(f'{users:<6} {float(row["Requests/s"]):9.1f} {row["50%"]:>7} {row["95%"]:>7} {row["99%"]:>7} '
+      f'{row["Request Count"]:>9} {row["Failure Count"]:>7}')
+EOF
+)
+  echo "$line" | tee -a "$SUMMARY"
+  p99=$(echo "$line" | awk '{print $5}')
+  if [ "${p99%.*}" -gt 3000 ]; then
+    echo "p99 above 3 s: past saturation, stopping" | tee -a "$SUMMARY"
+    break
+  fi
+done
+
+echo "== highest sustained load with p99 < 500 ms and zero errors" | tee -a "$SUMMARY"
+awk 'NR > 1 && $5 + 0 < 500 && $7 == 0 && $2 + 0 > best { best = $2 + 0; line = $0 }
+     END { if (line) print line; else print "none of the steps met it" }' "$SUMMARY" | tee -a "$SUMMARY"
+echo "CSVs and logs: $OUT"

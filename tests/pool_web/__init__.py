@@ -1,0 +1,1 @@
+"""Pages of the mediator pool: directories, pool management, the assignment panel."""

@@ -70,8 +70,14 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 
+# warm-up (not counted): every worker imports its lazy modules, compiles its templates
+# and opens its database connections before the first measured step
+.venv/bin/locust -f benchmarks/load/locustfile.py --headless --only-summary --host "http://127.0.0.1:$PORT" \
+  -u 8 -r 4 --run-time "${LOAD_WARMUP_SECONDS:-30}s" --loglevel WARNING >"$OUT/warmup.log" 2>&1 || true
+
 SUMMARY="$OUT/summary.txt"
-printf "%-6s %9s %7s %7s %7s %9s %7s\n" users "req/s" p50ms p95ms p99ms requests errors | tee "$SUMMARY"
+echo "machine: $(nproc) CPUs; load average before the steps: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$SUMMARY"
+printf "%-6s %9s %7s %7s %7s %9s %7s  %s\n" users "req/s" p50ms p95ms p99ms requests errors "loadavg(1m)" | tee -a "$SUMMARY"
 for users in $STEPS; do
   prefix="$OUT/step_$users"
   .venv/bin/locust -f benchmarks/load/locustfile.py --headless --only-summary \
@@ -81,8 +87,9 @@ for users in $STEPS; do
 import csv, sys
 prefix, users = sys.argv[1], sys.argv[2]
 row = next(r for r in csv.DictReader(open(prefix + "_stats.csv")) if r["Name"] == "Aggregated")
+load = open("/proc/loadavg").read().split()[0]
 print(f'{users:<6} {float(row["Requests/s"]):9.1f} {row["50%"]:>7} {row["95%"]:>7} {row["99%"]:>7} '
-      f'{row["Request Count"]:>9} {row["Failure Count"]:>7}')
+      f'{row["Request Count"]:>9} {row["Failure Count"]:>7}  {load}')
 EOF
 )
   echo "$line" | tee -a "$SUMMARY"
@@ -94,6 +101,6 @@ EOF
 done
 
 echo "== highest sustained load with p99 < 500 ms and zero errors" | tee -a "$SUMMARY"
-awk 'NR > 1 && $5 + 0 < 500 && $7 == 0 && $2 + 0 > best { best = $2 + 0; line = $0 }
+awk '$1 ~ /^[0-9]+$/ && $5 + 0 < 500 && $7 == 0 && $2 + 0 > best { best = $2 + 0; line = $0 }
      END { if (line) print line; else print "none of the steps met it" }' "$SUMMARY" | tee -a "$SUMMARY"
 echo "CSVs and logs: $OUT"

@@ -76,6 +76,9 @@ def _check_refs(data: dict[str, Any]) -> None:
 def _set_parties(case: Case, side: str, parties: list[dict[str, Any]]) -> None:
     """Replace one side's parties, keeping the account link of a party whose name stays."""
     old = {p.name: p for p in case.parties if p.side == side}
+    # An agent whose party and name stay keeps their account and power of attorney.
+    old_agents = {(p.name, a.name): (a.user_id, a.power_of_attorney_id)
+                  for p in case.parties if p.side == side for a in case.agents if a.party_id == p.id}
     for party in list(case.parties):
         if party.side == side:
             for agent in [a for a in case.agents if a.party_id == party.id]:
@@ -91,8 +94,9 @@ def _set_parties(case: Case, side: str, parties: list[dict[str, Any]]) -> None:
         db.session.flush()
         agent = raw.get("agent")
         if agent:
+            user_id, poa_id = old_agents.get((raw["name"], agent["name"]), (None, None))
             case.agents.append(Agent(party_id=party.id, name=agent["name"], id_number=agent.get("id_number"),
-                                     phone=agent.get("phone")))
+                                     phone=agent.get("phone"), user_id=user_id, power_of_attorney_id=poa_id))
 
 
 def _actor_as_party(actor: User) -> dict[str, Any]:

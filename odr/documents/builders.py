@@ -66,6 +66,10 @@ def _case_number(case: Case) -> str:
     return case.number or f"ODR-{case.id}"
 
 
+def _figures_date(moment: Any) -> str:
+    return f"{moment.year}年{moment.month}月{moment.day}日"
+
+
 def _names(parties: list[CaseParty]) -> str:
     return "、".join(p.name for p in parties)
 
@@ -173,7 +177,7 @@ def term_sentences(agreement: Agreement) -> list[str]:
     for t in agreements_terms_sorted(agreement):
         text = f"{t.obligor}"
         if t.due_date:
-            text += f"于{t.due_date.year}年{t.due_date.month}月{t.due_date.day}日前"
+            text += f"于{_figures_date(t.due_date)}前"
         if t.amount is not None:
             text += f"向{t.obligee or ''}支付{t.description}人民币{t.amount:,.2f}元"
         else:
@@ -246,7 +250,7 @@ def issue_termination_notice(case: Case, *, reason_code: str | None = None,
            "accepted_date": local(case.accepted_at or started).date(),
            "reason_code": code, "reason_detail": detail,
            "process": f"本委员会受理后，指派调解员组织双方当事人进行了调解，"
-                      f"自{local(started):%Y年%m月%d日}起开展调解工作。",
+                      f"自{_figures_date(local(started))}起开展调解工作。",
            "court_name": _court_name(case), "seal": {"applied_at": now()},
            "date": _today()}
     return issue_document(case, DocumentKind.TERMINATION, ctx, number=_case_number(case),
@@ -282,7 +286,7 @@ def issue_confirmation_application(application: Any, consents: dict[int, Any] | 
     """
     case, agreement, court = _application_parts(application)
     consents = consents or {}
-    parties = case.parties
+    parties = case.applicants() + case.respondents()
     ctx = {"court": {"name": court.name}, "applicants": [party_dict(p) for p in parties],
            "agreement": _agreement_ref(case, agreement),
            "facts": agreement.facts,
@@ -312,7 +316,8 @@ def issue_ruling(application: Any, actor: Any = None) -> Document:
     outcome = "confirmed" if application.decision == "confirm" else "rejected"
     if outcome == "rejected":
         require({_l("grounds"): application.grounds})
-    ctx = {"court": {"name": court.name}, "applicants": [party_dict(p) for p in case.parties],
+    ctx = {"court": {"name": court.name},
+           "applicants": [party_dict(p) for p in case.applicants() + case.respondents()],
            "agreement": _agreement_ref(case, agreement), "agreement_terms": term_sentences(agreement),
            "filed_date": local(application.submitted_at or application.created_at).date(),
            "outcome": outcome, "rejection_grounds": list(application.grounds or []),

@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     Engine,
     ForeignKey,
+    Index,
     Integer,
     SmallInteger,
     String,
@@ -60,6 +61,8 @@ class MediatorProfile(TimestampMixin, db.Model):
 
     __table_args__ = (
         CheckConstraint("active_cases >= 0 AND active_cases <= max_cases", name="capacity"),
+        # the directory's order and its region filter (a range) in one index walk
+        Index("ix_mediator_profile_region_user", "region_code", "user_id"),
     )
 
 

@@ -30,6 +30,9 @@ from odr.organizations.models import Organization, Region
 
 bp = Blueprint("mediators", __name__)
 PER_PAGE = 20
+#: the page counts matches only this far ("more than 1,000"): an exact count of a
+#: province-wide filter would read every match, the page itself reads only 20
+COUNT_CAP = 1000
 
 
 @bp.record_once
@@ -65,16 +68,17 @@ def directory() -> Any:
     filters = directory_filters()
     page_no = _int_arg("page", 1, 10_000) or 1
     q = directory_query(**filters)
-    total = db.session.execute(select(func.count()).select_from(q.order_by(None).subquery())).scalar_one()
+    capped = q.order_by(None).with_only_columns(MediatorProfile.user_id).limit(COUNT_CAP + 1).subquery()
+    total = db.session.execute(select(func.count()).select_from(capped)).scalar_one()
     profiles = db.session.execute(q.limit(PER_PAGE).offset((page_no - 1) * PER_PAGE)).scalars().all()
     org_ids = {p.organization_id for p in profiles} | ({filters["organization_id"]} - {None})
     orgs = {o.id: o for o in db.session.execute(select(Organization).where(Organization.id.in_(org_ids))).scalars()}
     free = next_free([p.user_id for p in profiles])
     region = db.session.get(Region, filters["region_code"]) if filters["region_code"] else None
-    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
+    pages = max((min(total, COUNT_CAP) + PER_PAGE - 1) // PER_PAGE, 1)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("mediators/directory.html", profiles=profiles, total=total, page=page_no, pages=pages,
-                           filters=filters, orgs=orgs, free=free, region=region, args=args,
+                           filters=filters, orgs=orgs, free=free, region=region, args=args, cap=COUNT_CAP,
                            categories=[(c, CATEGORY_LABELS[c]) for c in Category.ALL],
                            within_choices=WITHIN_CHOICES, rating=rating_summary)
 

@@ -7,12 +7,13 @@ room registers its own channel (e.g. "webhook") with ``register_sender`` in its 
 
 from __future__ import annotations
 
+import hashlib
 import smtplib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 from typing import Any
 
 from flask import Flask, current_app
@@ -44,7 +45,9 @@ def build_email(msg: OutboxMessage, mail_from: str) -> EmailMessage:
     mail["Date"] = formatdate(localtime=False)
     # a stable Message-ID per outbox row lets receivers drop a duplicate after a crash
     # between the SMTP "250 OK" and our commit
-    mail["Message-ID"] = make_msgid(idstring=f"odr-outbox-{msg.id}")
+    # (make_msgid adds the time and a random number, so it is not stable: built from the
+    # row's id and key instead)
+    mail["Message-ID"] = stable_message_id(msg, mail_from)
     mail.set_content(msg.body)
     extra = msg.extra or {}
     names = [att.get("filename", "attachment") for att in extra.get("attachments", [])]
@@ -58,6 +61,14 @@ def build_email(msg: OutboxMessage, mail_from: str) -> EmailMessage:
         mail.add_attachment(att["content"].encode(), maintype=maintype, subtype=subtype.split(";")[0],
                             filename=att.get("filename", "attachment"), params=params)
     return mail
+
+
+def stable_message_id(msg: OutboxMessage, mail_from: str) -> str:
+    """``<odr-outbox-<id>.<hash of key>@<sender's domain>>``: the same for every attempt
+    at one outbox row, distinct between rows and between installations' keys."""
+    digest = hashlib.sha256(msg.key.encode()).hexdigest()[:16]
+    domain = mail_from.rpartition("@")[2].strip("> ") or "localhost"
+    return f"<odr-outbox-{msg.id}.{digest}@{domain}>"
 
 
 def _message_locale(msg: OutboxMessage) -> str:

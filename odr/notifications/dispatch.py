@@ -10,6 +10,7 @@ began) is recorded as ``missed`` instead of being sent late.
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +26,9 @@ log = logging.getLogger("odr.notifications")
 
 #: the PostgreSQL channel the leading scheduler LISTENs on (odr.scheduling.wakeup)
 WAKE_CHANNEL = "odr_sweep"
+#: set while the scheduler itself sweeps: what it enqueues is sent in that same sweep,
+#: so waking itself would only cost a round trip per message and an idle extra sweep
+IN_SWEEP: ContextVar[bool] = ContextVar("odr_in_sweep", default=False)
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
 
@@ -41,7 +45,7 @@ def wake_scheduler() -> None:
     within one transaction, so calling this once per enqueued message is cheap. SQLite
     has no such channel; there the sweep's interval and next-due wake-up do the work.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
+    if not IN_SWEEP.get() and db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text(f"NOTIFY {WAKE_CHANNEL}"))
 
 
@@ -53,18 +57,28 @@ def lock_due(query: Any) -> Any:
 
 
 def dispatch_due(limit: int = 100) -> dict[str, int]:
-    """Send one batch of due messages; return counts by outcome. Commits."""
-    moment = now()
-    q = (select(OutboxMessage)
-         .where(OutboxMessage.status == "pending",
-                or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= moment))
-         .order_by(OutboxMessage.id).limit(limit))
-    rows = db.session.execute(lock_due(q)).scalars().all()
+    """Send up to ``limit`` due messages; return counts by outcome. Commits.
+
+    One message per transaction: each row is locked, sent and its outcome committed
+    before the next is taken. Committing once per batch meant a scheduler killed
+    mid-batch had sent messages whose "sent" was never stored, and its successor sent
+    them all again (tests/faults/test_scheduler_crash.py saw 31 repeats); now a crash
+    can repeat only the one message in flight, and that with the same Message-ID. The
+    SMTP connection is still shared by the whole batch.
+    """
     counts = {"sent": 0, "retry": 0, "failed": 0, "missed": 0}
     max_attempts = int(current_app.config.get("OUTBOX_MAX_ATTEMPTS", 6))
     with SmtpBatch():
-        for msg in rows:
+        for _ in range(limit):
+            q = (select(OutboxMessage)
+                 .where(OutboxMessage.status == "pending",
+                        or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now()))
+                 .order_by(OutboxMessage.id).limit(1))
+            msg = db.session.execute(lock_due(q)).scalars().first()
+            if msg is None:
+                break
             counts[_send_one(msg, max_attempts)] += 1
+            db.session.commit()
     db.session.commit()
     return counts
 

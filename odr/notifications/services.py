@@ -49,7 +49,10 @@ def _insert_once(model: Any, values: dict[str, Any]) -> Any:
         from sqlalchemy.dialects.sqlite import insert
     values = {"created_at": now(), **values}
     db.session.flush()
-    db.session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=["key"]))
+    inserted = db.session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=["key"])
+                                  .returning(model.id)).scalar()
+    if inserted is not None:  # new: one round trip, the identity map serves the object
+        return db.session.get(model, inserted)
     return db.session.execute(select(model).where(model.key == values["key"])).scalar_one()
 
 
@@ -134,15 +137,34 @@ def notify(user: Any, kind: str, title: str, body: str, link: str | None = None,
             result.deliveries.append(_delivery(case_id, user, name, what, "email", document_id,
                                                outbox_id=msg.id, token=token))
     if phone and "sms" in channels:
-        text = f"{title}: {body}"[:SMS_MAX_CHARS - 80] + (f" {mail_link}" if mail_link else "")
+        # An SMS carries its own tracked link (its own delivery record), and the link is
+        # never cut by the length limit: the text is shortened instead.
+        sms_token = secrets.token_urlsafe(24) if legal and case_id is not None else None
+        sms_link = absolute_url(f"/d/{sms_token}") if sms_token else absolute_url(link)
+        text = sms_text(title, body, sms_link, absolute_url(link))
         msg = enqueue("sms", phone, "", text, key=f"{base}:sms:{phone}", case_id=case_id,
-                      user_id=getattr(user, "id", None), extra={"kind": kind})
+                      user_id=getattr(user, "id", None), extra={"kind": kind, "link": link, "url": sms_link})
         result.messages.append(msg)
         if legal and case_id is not None:
             result.deliveries.append(_delivery(case_id, user, name, what, "sms", document_id,
-                                               outbox_id=msg.id))
+                                               outbox_id=msg.id, token=sms_token))
     db.session.flush()
     return result
+
+
+def sms_text(title: str, body: str, link: str | None, plain_link: str | None = None) -> str:
+    """``title: body`` shortened to fit one message with the whole link at the end.
+
+    A body that already spells out the plain link (an invitation) has it removed first, so
+    the link appears once and whole."""
+    if plain_link:
+        body = body.replace(plain_link, "").replace("：。", "。").strip()
+    tail = f" {link}" if link else ""
+    room = max(SMS_MAX_CHARS - len(tail), 20)
+    text = f"{title}: {body}".strip()
+    if len(text) > room:
+        text = text[: room - 1] + "…"
+    return text + tail
 
 
 def _delivery(case_id: int, user: Any, name: str, what: str, channel: str, document_id: int | None,

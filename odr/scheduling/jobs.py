@@ -59,8 +59,10 @@ def sweep_job(app_key: str) -> None:
 
 
 def _drain(app: Flask) -> None:
+    from odr.notifications.dispatch import IN_SWEEP
     from odr.scheduling.sweep import run_sweep
 
+    IN_SWEEP.set(True)  # this worker thread only sweeps
     with app.app_context():
         for _ in range(50):  # drain a backlog, but give the scheduler back its thread eventually
             out = run_sweep()

@@ -238,10 +238,14 @@ def by_mediator(scope: Scope, flt: Filters) -> list[dict[str, Any]]:
 
 
 def _month() -> Any:
-    """The filing month in China time (YYYY-MM), in SQL."""
+    """The filing month in China time, in SQL (grouped on date_trunc: cheap per row)."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone(DEFAULT_TZ.key, Case.created_at), "YYYY-MM")
+        return func.date_trunc("month", func.timezone(DEFAULT_TZ.key, Case.created_at))
     return func.strftime("%Y-%m", Case.created_at, literal("+8 hours"))
+
+
+def _month_label(value: Any) -> str:
+    return value.strftime("%Y-%m") if hasattr(value, "strftime") else str(value)
 
 
 def trend(scope: Scope, flt: Filters) -> list[dict[str, Any]]:
@@ -250,7 +254,7 @@ def trend(scope: Scope, flt: Filters) -> list[dict[str, Any]]:
                 func.count().filter(Case.settled_at.is_not(None)),
                 func.count().filter(Case.status == "failed"))
          .select_from(Case).where(*_case_where(scope, flt)).group_by(month).order_by(month))
-    return [{"month": m, "received": int(r or 0), "settled": int(s or 0), "failed": int(f or 0)}
+    return [{"month": _month_label(m), "received": int(r or 0), "settled": int(s or 0), "failed": int(f or 0)}
             for m, r, s, f in db.session.execute(q).all()]
 
 

@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from odr.web import errors, headers, template_helpers, views
+    from odr.web import errors, headers, template_helpers
 
     errors.init_app(app)
     template_helpers.init_app(app)

@@ -88,10 +88,14 @@ def test_ruling_without_number_or_judge_is_refused(client, world):
     case = mediation_case(world)
     agreement = effective_agreement(client, world, case)
     application = _application(world, case, agreement["id"], decision="confirm")
-    with pytest.raises(BadInput) as info:
+    from flask_babel import force_locale
+
+    with force_locale("en"), pytest.raises(BadInput) as info:
         builders.issue_ruling(application)
     assert info.value.code == "missing_document_data"
-    assert "ruling number" in str(info.value.message) and "judge" in str(info.value.message)
+    with force_locale("en"):
+        message = str(info.value.message)
+    assert "ruling number" in message and "judge" in message
 
 
 def test_confirmation_needs_an_effective_agreement(client, world):

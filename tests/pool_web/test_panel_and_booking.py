@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import render_template
+from flask_babel import force_locale
 from flask_login import login_user
 
 from odr.extensions import db
@@ -16,7 +17,7 @@ from tests.pool_web.helpers import as_user, post
 
 
 def _panel(app: Any, case: Any, user: Any) -> str:
-    with app.test_request_context("/"):
+    with app.test_request_context("/"), force_locale("en"):
         login_user(user)
         return render_template("cases/_panel_assignment.html", case=case, current_user=user)
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: e2d49184c28f
+Revision ID: d30ebf70564a
 Revises: 
-Create Date: 2026-11-23 01:14:04.127120
+Create Date: 2026-11-23 01:44:12.337697
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import odr.core.types
 
 
 # revision identifiers, used by Alembic.
-revision = 'e2d49184c28f'
+revision = 'd30ebf70564a'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -217,6 +217,7 @@ def upgrade():
     with op.batch_alter_table('mediator_profile', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_mediator_profile_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_mediator_profile_region_code'), ['region_code'], unique=False)
+        batch_op.create_index('ix_mediator_profile_region_user', ['region_code', 'user_id'], unique=False)
 
     op.create_table('agreement',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -253,8 +254,8 @@ def upgrade():
     sa.Column('object_type', sa.String(length=40), nullable=True),
     sa.Column('object_id', sa.String(length=40), nullable=True),
     sa.Column('case_id', sa.Integer(), nullable=True),
-    sa.Column('before', sa.JSON(), nullable=False),
-    sa.Column('after', sa.JSON(), nullable=False),
+    sa.Column('before', sa.JSON(), nullable=True),
+    sa.Column('after', sa.JSON(), nullable=True),
     sa.Column('ip', sa.String(length=64), nullable=True),
     sa.Column('prev_hash', sa.String(length=64), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
@@ -397,6 +398,16 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_mediation_session_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_mediation_session_proposal_group'), ['proposal_group'], unique=False)
         batch_op.create_index(batch_op.f('ix_mediation_session_status'), ['status'], unique=False)
+
+    op.create_table('mediator_tag',
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('value', sa.String(length=30), nullable=False),
+    sa.Column('mediator_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['mediator_id'], ['mediator_profile.user_id'], name=op.f('fk_mediator_tag_mediator_id_mediator_profile'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('kind', 'value', 'mediator_id', name=op.f('pk_mediator_tag'))
+    )
+    with op.batch_alter_table('mediator_tag', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_mediator_tag_mediator_id'), ['mediator_id'], unique=False)
 
     op.create_table('notification',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -974,6 +985,10 @@ def downgrade():
         batch_op.drop_index('ix_notification_user_read')
 
     op.drop_table('notification')
+    with op.batch_alter_table('mediator_tag', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_mediator_tag_mediator_id'))
+
+    op.drop_table('mediator_tag')
     with op.batch_alter_table('mediation_session', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_mediation_session_status'))
         batch_op.drop_index(batch_op.f('ix_mediation_session_proposal_group'))
@@ -1020,6 +1035,7 @@ def downgrade():
 
     op.drop_table('agreement')
     with op.batch_alter_table('mediator_profile', schema=None) as batch_op:
+        batch_op.drop_index('ix_mediator_profile_region_user')
         batch_op.drop_index(batch_op.f('ix_mediator_profile_region_code'))
         batch_op.drop_index(batch_op.f('ix_mediator_profile_organization_id'))
 

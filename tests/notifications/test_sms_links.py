@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from odr.extensions import db
 from odr.notifications.models import Delivery, OutboxMessage
 from odr.notifications.services import SMS_MAX_CHARS, notify, sms_text
-from odr.extensions import db
 from tests.case_factories import submitted_case
 
 

@@ -88,7 +88,8 @@ class Config:
         self.LANGUAGES = ["zh_Hans_CN", "en"]
         self.RATELIMIT_STORAGE_URI = _env("ODR_RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = _env_bool("ODR_RATELIMIT_ENABLED", True)
-        self.LOGIN_RATE_LIMIT = _env("ODR_LOGIN_RATE_LIMIT", "10 per minute")
+        self.LOGIN_RATE_LIMIT = _env("ODR_LOGIN_RATE_LIMIT", "10 per minute")  # per address and account
+        self.LOGIN_ADDRESS_RATE_LIMIT = _env("ODR_LOGIN_ADDRESS_RATE_LIMIT", "200 per minute")
         self.ARGON2_MEMORY_KIB = _env_int("ODR_ARGON2_MEMORY_KIB", 19 * 1024)
         self.ARGON2_TIME_COST = _env_int("ODR_ARGON2_TIME_COST", 2)
         self.API_TOKEN_TTL_HOURS = _env_int("ODR_API_TOKEN_TTL_HOURS", 12)

@@ -72,3 +72,53 @@ def case_in_mediation(world: World, **overrides: Any) -> Case:
         assign(case, admin, mediator_id=world.mediators[0].id)
         db.session.refresh(case)
     return case
+
+
+def rich_case(world: World) -> Case:
+    """A case with an object of every kind: two evidence items (one mediator-only), a booked
+    session with minutes, an agreement signed by all and in effect (with its PDF), and a
+    judicial-confirmation application submitted to the court by both parties.
+
+    Used by the tests that walk every URL and every object type (policy, IDOR)."""
+    import io
+    from datetime import datetime, time, timedelta
+
+    from flask import current_app
+
+    from odr.agreements import services as agreements
+    from odr.confirmation import services as confirmation
+    from odr.core.time import DEFAULT_TZ, UTC
+    from odr.mediators.availability import set_availability
+    from odr.mediators.models import MediatorProfile
+    from odr.scheduling import booking
+    from odr.scheduling.minutes import save_minutes
+    from tests.conftest import api_token
+    from tests.factories import PASSWORD
+
+    case = case_in_mediation(world)
+    client = current_app.test_client()
+    for user, name, visibility in ((world.applicant, "借条.txt", "all"), (world.respondent, "caucus.txt", "mediator")):
+        headers = api_token(client, user.username)
+        resp = client.post(f"/api/v1/cases/{case.id}/evidence", headers=headers, content_type="multipart/form-data",
+                           data={"title": name, "visibility": visibility,
+                                 "file": (io.BytesIO(f"{name} 今借到人民币贰万元整。".encode()), name)})
+        assert resp.status_code == 201, resp.get_json()
+    mediator = world.mediators[0]
+    set_availability(db.session.get(MediatorProfile, mediator.id),
+                     [{"weekday": d, "start": "07:00", "end": "22:00"} for d in range(7)], [], mediator)
+    day = datetime.now(UTC).astimezone(DEFAULT_TZ).date() + timedelta(days=2)
+    start = datetime.combine(day, time(10, 0), tzinfo=DEFAULT_TZ)
+    [session] = booking.propose(case, mediator, [{"starts_at": start.isoformat(), "duration_minutes": 60}])
+    booking.accept(session, case, world.applicant)
+    booking.accept(session, case, world.respondent)
+    save_minutes(case, session, mediator, "双方到场，围绕通道堆物问题陈述意见。", submit=True)
+    agreement = agreements.draft_agreement(case, mediator, {
+        "terms": [{"obligor": "李四", "obligee": "张三", "description": "赔偿损失", "amount": "2000.00",
+                   "due_date": (day + timedelta(days=30)).isoformat(), "method": "lump_sum"}]})
+    for user in (world.applicant, world.respondent, mediator):
+        agreements.sign(agreement, user, PASSWORD)
+    db.session.refresh(case)
+    confirmation.consent(case, world.applicant)
+    confirmation.consent(case, world.respondent)
+    db.session.refresh(case)
+    return case

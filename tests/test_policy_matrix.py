@@ -31,22 +31,10 @@ ALLOWED = {200, 201, 204, 301, 302, 303, 304, 400, 401, 403, 404, 405, 409, 410,
 
 
 def _rich_world(world: World) -> dict[str, Any]:
-    """Objects of every type in one case, built through the real services where they exist."""
-    objs: dict[str, Any] = {}
-    try:
-        factories = importlib.import_module("tests.case_factories")
-        case = factories.case_in_mediation(world)
-        objs["case"] = case
-        for name in ("with_evidence", "with_session", "with_agreement", "with_document", "with_confirmation"):
-            fn = getattr(factories, name, None)
-            if fn is not None:
-                try:
-                    fn(world, case)
-                except Exception:  # noqa: BLE001 - a room not finished yet: fewer objects, same checks
-                    db.session.rollback()
-    except (ImportError, AttributeError):
-        pass
-    return objs
+    """Objects of every type in one case, built through the real services."""
+    from tests.case_factories import rich_case
+
+    return {"case": rich_case(world)}
 
 
 def _first_id(model_path: str) -> Any:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 from sqlalchemy import func, select
 
-from odr.accounts import policy
+from odr.accounts import policy, throttle
 from odr.accounts.forms import EmptyForm, LoginForm, RegisterForm
 from odr.accounts.models import Role, User
 from odr.accounts.services import authenticate, note_login, register_party
@@ -36,7 +36,8 @@ def _start_session(user: User) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(throttle.account_limit, key_func=throttle.address_and_account, methods=["POST"])
+@limiter.limit(throttle.address_limit, methods=["POST"])
 def login() -> Any:
     policy.public()
     form = LoginForm()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify
+from flask import jsonify
 from flask_babel import lazy_gettext as _l
 
-from odr.accounts import policy
+from odr.accounts import policy, throttle
 from odr.accounts.services import authenticate, issue_token, register_party
 from odr.api.conventions import created, require_user
 from odr.api.registry import endpoint
@@ -33,7 +33,8 @@ def user_json(user: Any) -> dict[str, Any]:
           response={"type": "object", "required": ["token", "expires_at"],
                     "properties": {"token": {"type": "string"}, "expires_at": {"type": ["string", "null"]}}},
           errors=(400, 401, 429))
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
+@limiter.limit(throttle.account_limit, key_func=throttle.address_and_account)
+@limiter.limit(throttle.address_limit)
 def auth_token(body: dict[str, Any]) -> Any:
     policy.public()
     user = authenticate(body["username"], body["password"])

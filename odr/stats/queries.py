@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, func, literal, literal_column, or_, select
 
 from odr.accounts.models import User
 from odr.cases.models import Case, Source, Transfer
@@ -205,9 +205,13 @@ def summary(scope: Scope, flt: Filters) -> dict[str, Any]:
     }
 
 
-def _grouped(scope: Scope, flt: Filters, key: Any) -> list[dict[str, Any]]:
+def _grouped(scope: Scope, flt: Filters, key: Any, *, order: tuple[str, ...] = (),
+             limit: int | None = None) -> list[dict[str, Any]]:
+    """Outcome counts per ``key``; with ``limit``, only the top rows by ``order`` (in SQL)."""
     q = (select(key.label("key"), *_outcome_columns()).select_from(Case)
-         .where(*_case_where(scope, flt)).group_by(key))
+         .where(*_case_where(scope, flt), key.is_not(None)).group_by(key))
+    if limit is not None:
+        q = q.order_by(*(literal_column(name).desc() for name in order)).limit(limit)
     out = []
     for row in db.session.execute(q).all():
         counts = dict(zip(OUTCOME_KEYS, (int(v or 0) for v in row[1:]), strict=True))
@@ -219,8 +223,8 @@ def by_category(scope: Scope, flt: Filters) -> list[dict[str, Any]]:
     return sorted(_grouped(scope, flt, Case.category), key=lambda r: (-r["received"], str(r["key"])))
 
 
-def by_organization(scope: Scope, flt: Filters) -> list[dict[str, Any]]:
-    rows = [r for r in _grouped(scope, flt, Case.organization_id) if r["key"] is not None]
+def by_organization(scope: Scope, flt: Filters, limit: int | None = None) -> list[dict[str, Any]]:
+    rows = _grouped(scope, flt, Case.organization_id, order=("received",), limit=limit)
     names = dict(db.session.execute(select(Organization.id, Organization.name).where(
         Organization.id.in_([r["key"] for r in rows]))).all()) if rows else {}
     for r in rows:
@@ -228,8 +232,8 @@ def by_organization(scope: Scope, flt: Filters) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (-r["received"], r["name"]))
 
 
-def by_mediator(scope: Scope, flt: Filters) -> list[dict[str, Any]]:
-    rows = [r for r in _grouped(scope, flt, Case.mediator_id) if r["key"] is not None]
+def by_mediator(scope: Scope, flt: Filters, limit: int | None = None) -> list[dict[str, Any]]:
+    rows = _grouped(scope, flt, Case.mediator_id, order=("active", "settled"), limit=limit)
     names = dict(db.session.execute(select(User.id, User.display_name).where(
         User.id.in_([r["key"] for r in rows]))).all()) if rows else {}
     for r in rows:
@@ -258,9 +262,11 @@ def trend(scope: Scope, flt: Filters) -> list[dict[str, Any]]:
             for m, r, s, f in db.session.execute(q).all()]
 
 
-def dashboard(scope: Scope, flt: Filters) -> dict[str, Any]:
+def dashboard(scope: Scope, flt: Filters, top: int = 50) -> dict[str, Any]:
+    """Everything the dashboard shows; the organization and mediator tables list the
+    ``top`` rows (the CSV exports list every row)."""
     return {"summary": summary(scope, flt), "categories": by_category(scope, flt),
-            "organizations": by_organization(scope, flt), "mediators": by_mediator(scope, flt),
+            "organizations": by_organization(scope, flt, top), "mediators": by_mediator(scope, flt, top),
             "trend": trend(scope, flt)}
 
 

@@ -25,7 +25,8 @@ def test_check_digits_from_the_standards():
     assert not valid_credit_code("91350100M000100Y4")
 
 
-def _register(client, **fields):
+def _register(client, lang="en", **fields):
+    client.get(f"/lang/{lang}")
     data = {"username": "newparty", "password": "long-enough-1", "display_name": "赵六",
             "id_number": "11010519491231002X", "phone": "13800000000", "email": ""}
     data.update(fields)
@@ -68,13 +69,18 @@ def test_duplicate_username_is_refused(client, world):
 
 
 def test_chinese_is_the_default_language_and_english_switches(client, world):
-    resp = _register(client, username="x")
-    assert resp.status_code == 400
+    page = client.get("/register").get_data(as_text=True)
+    assert 'lang="zh-CN"' in page and "注册" in page and "Register as a party" not in page
+    resp = _register(client, lang="zh", username="x")
+    assert resp.status_code == 400 and "请修改标记的字段" in resp.get_data(as_text=True)
     client.get("/lang/en")
     assert "Register as a party" in client.get("/register").get_data(as_text=True)
+    json_error = client.get("/api/v1/nothing", headers={"Accept-Language": "zh-CN"}).get_json()
+    assert json_error["error"]["code"] == "not_found"
 
 
 def test_form_without_csrf_token_is_refused_and_changes_nothing(client, world):
+    client.get("/lang/en")
     resp = client.post("/register", data={"username": "sneaky", "password": "long-enough-1",
                                           "display_name": "x", "id_number": make_id_number(9)})
     assert resp.status_code == 400
@@ -165,6 +171,8 @@ def test_admin_creates_court_and_organization_with_checked_codes(client, world):
 
 
 def test_error_pages_and_health(client, app):
+    assert "未找到页面或记录" in client.get("/no-such-page").get_data(as_text=True)
+    client.get("/lang/en")
     resp = client.get("/no-such-page")
     assert resp.status_code == 404 and "<html" in resp.get_data(as_text=True)
     assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok"}
@@ -184,4 +192,4 @@ def test_create_admin_command(app):
     assert result.exit_code == 0, result.output
     assert db.session.execute(select(User).where(User.username == "root2")).scalar_one().role == "admin"
     again = app.test_cli_runner().invoke(args=["odr", "create-admin", "--username", "root2", "--password", "long-enough-1"])
-    assert again.exit_code == 1 and "taken" in again.output
+    assert again.exit_code == 1 and "refused" in again.output and "username" in again.output

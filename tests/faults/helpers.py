@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -158,20 +159,22 @@ class PrivatePostgres:
     refuses to run as root, so as root it runs as the ``postgres`` OS user.
     """
 
-    def __init__(self, base: Path) -> None:
+    def __init__(self) -> None:
         binaries = pg_bin()
         if binaries is None:
             raise RuntimeError("no PostgreSQL server binaries under /usr/lib/postgresql")
         self.bin = binaries
-        self.base = base
-        self.data = base / "pgdata"
+        # its own folder under /tmp: pytest's tmp_path (mode 700, owned by root) is not
+        # reachable by the postgres user
+        self.base = Path(tempfile.mkdtemp(prefix="odr-faults-pg-"))
+        self.data = self.base / "pgdata"
         self.port = free_port()
         self.as_user: list[str] = []
         if os.geteuid() == 0:
             if shutil.which("runuser") is None:
                 raise RuntimeError("running as root without runuser")
             self.as_user = ["runuser", "-u", "postgres", "--"]
-            base.chmod(0o777)
+            shutil.chown(self.base, "postgres", "postgres")
 
     def _run(self, *args: str, timeout: float = 60) -> None:
         subprocess.run([*self.as_user, *args], check=True, timeout=timeout,
@@ -197,12 +200,13 @@ class PrivatePostgres:
         self._ctl("restart", "-m", "fast")
 
     def cleanup(self) -> None:
-        """Stop it if running (immediate); the data folder goes with the test's tmp_path."""
+        """Stop it if running (immediate) and remove its folder."""
         if (self.data / "postmaster.pid").exists():
             try:
                 self._ctl("stop", "-m", "immediate")
             except subprocess.SubprocessError:
                 pass
+        shutil.rmtree(self.base, ignore_errors=True)
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"

@@ -84,7 +84,7 @@ def test_full_disk_gives_507_and_leaves_nothing(app, world, tmp_path):
         error = json.loads(raw)["error"]
         assert error["code"] == "storage_full" and ("full" in error["message"].lower() or "满" in error["message"])
         assert files() == [], files()
-        db.session.expire_all()
+        db.session.rollback()  # a new snapshot: see what the app process committed
         assert db.session.query(Evidence).count() == 0
 
         status, raw = _upload(proc.port, token, case.id, 200_000)

@@ -66,7 +66,7 @@ def test_kill_during_upload_leaves_no_row_no_file_no_part(app, world, tmp_path):
         sock = None
         leftovers = list(parts.glob("*.part"))
         assert leftovers, "the crash should leave the part file behind (that is the fault)"
-        db.session.expire_all()
+        db.session.rollback()  # a new snapshot: see what the app process committed
         assert db.session.query(Evidence).count() == 0
 
         # a part is only swept once it is old enough that no writer can be about to lock it
@@ -74,7 +74,7 @@ def test_kill_during_upload_leaves_no_row_no_file_no_part(app, world, tmp_path):
         proc.start()
         assert not list(parts.glob("*.part")), "restart should remove the dead upload's part file"
         assert _files(storage) == [], _files(storage)
-        db.session.expire_all()
+        db.session.rollback()  # a new snapshot: see what the app process committed
         assert db.session.query(Evidence).count() == 0
 
         # the same upload path works after the restart

@@ -21,6 +21,7 @@ def as_user(client: FlaskClient, username: str, page: str = "/organizations") ->
     """Log in and return a CSRF token for the session's forms."""
     resp = login(client, username)
     assert resp.status_code in (302, 303), resp.status_code
+    client.get("/lang/en")  # the tests read English text
     return csrf_token(client, page)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from email.header import decode_header, make_header
 
 import time_machine
 from sqlalchemy import func, select
@@ -48,7 +49,7 @@ def test_reminders_fire_at_24h_and_1h_reach_smtp_and_inbox(app, client, world, s
         run_sweep()
     db.session.expire_all()
     assert len(_reminders(world.applicant.id)) == 2
-    subjects = [m["Subject"] for m in smtp.to(world.applicant.email)]
+    subjects = [str(make_header(decode_header(m["Subject"]))) for m in smtp.to(world.applicant.email)]
     assert sum("Reminder" in s or "提醒" in s for s in subjects) == 2, subjects
     assert set(db.session.scalars(select(SessionReminder.status))) == {"sent"}
 

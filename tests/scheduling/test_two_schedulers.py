@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,7 @@ def test_two_scheduler_processes_send_each_reminder_once(app, client, world, smt
                                                             OutboxMessage.channel == "email")).all()
     with_email = [u for u in (world.applicant, world.respondent, world.mediators[0]) if u.email]
     assert len(keys) == 2 * len(with_email)
-    got = [m for m in smtp.messages if "Reminder" in (m["Subject"] or "") or "提醒" in (m["Subject"] or "")]
+    subject = {id(m): str(make_header(decode_header(m["Subject"] or ""))) for m in smtp.messages}
+    got = [m for m in smtp.messages if "Reminder" in subject[id(m)] or "提醒" in subject[id(m)]]
     assert len(got) == len(keys), [m["Subject"] for m in smtp.messages]
     assert len({m["Message-ID"] for m in got}) == len(got)

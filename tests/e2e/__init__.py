@@ -1,0 +1,1 @@
+"""End-to-end tests: the whole product in real headless Chromium browsers."""

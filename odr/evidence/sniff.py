@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import filetype
 
 #: media type → label shown in the 415 message (issue 3 allow-list)
@@ -31,6 +33,17 @@ def _looks_like_text(head: bytes) -> bool:
     return False
 
 
+#: how active content announces itself (browsers sniff these as HTML/SVG/XML whatever the type)
+_MARKUP = re.compile(rb"<\s*(?:!doctype|html|head|body|script|svg|iframe|object|embed|\?xml|"
+                     rb"[a-z]+[^>]*\son[a-z]+\s*=)", re.IGNORECASE)
+
+
+def _is_markup(head: bytes) -> bool:
+    """Plain-text evidence never carries HTML, SVG or XML: such "text" is refused, so no
+    browser can ever be tricked into rendering a party's upload as a page."""
+    return bool(_MARKUP.search(head))
+
+
 def sniff(head: bytes) -> str | None:
     """The allowed media type of content starting with ``head``, or None if not allowed."""
     kind = filetype.guess(head)
@@ -39,4 +52,4 @@ def sniff(head: bytes) -> str | None:
         return mime if mime in ALLOWED else None
     if head.startswith(b"#!AMR"):
         return "audio/amr"
-    return "text/plain" if _looks_like_text(head) else None
+    return "text/plain" if _looks_like_text(head) and not _is_markup(head) else None

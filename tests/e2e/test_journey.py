@@ -337,7 +337,7 @@ def respondent_answers(j: Journey) -> None:
     page.goto(links[0])
     j.check(page, "invitation page")
     j.shot(page, "invitation")
-    click_and_wait(page, "a[href^='/register']")
+    click_and_wait(page, "main a[href^='/register?next=']")
     register(page, RESPONDENT)
     click_and_wait(page, "form button[type=submit]")
     j.check(page, "respondent registration")

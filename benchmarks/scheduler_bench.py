@@ -21,7 +21,6 @@
 from __future__ import annotations
 
 import argparse
-import email
 import json
 import os
 import re
@@ -38,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-MSGID = re.compile(r"odr-outbox-(\d+)@")
+MSGID = re.compile(rb"Message-ID: <odr-outbox-(\d+)[.@]", re.IGNORECASE)
 
 
 class Arrivals:
@@ -50,8 +49,8 @@ class Arrivals:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
         moment = time.time()
-        msg = email.message_from_bytes(envelope.content)
-        found = MSGID.search(msg.get("Message-ID", ""))
+        # a regex over the raw bytes, not a parse: this server shares the CPU with the scheduler
+        found = MSGID.search(envelope.content[:4096])
         if found:
             with self.lock:
                 self.at.setdefault(int(found.group(1)), moment)

@@ -49,10 +49,7 @@ def _insert_once(model: Any, values: dict[str, Any]) -> Any:
         from sqlalchemy.dialects.sqlite import insert
     values = {"created_at": now(), **values}
     db.session.flush()
-    inserted = db.session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=["key"])
-                                  .returning(model.id)).scalar()
-    if inserted is not None:  # new: one round trip, the identity map serves the object
-        return db.session.get(model, inserted)
+    db.session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=["key"]))
     return db.session.execute(select(model).where(model.key == values["key"])).scalar_one()
 
 

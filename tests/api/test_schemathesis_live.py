@@ -55,7 +55,8 @@ def test_no_5xx_and_responses_match_their_schemas(live_url, tmp_path):
              "--phases", "examples,fuzzing", "-n", str(EXAMPLES), "--seed", "2026",
              "--request-timeout", "20", "--report", "junit", "--report-junit-path", str(report),
              "--suppress-health-check", "all", "--no-color"],
-            capture_output=True, text=True, timeout=900, env={**os.environ, "NO_COLOR": "1"})
+            capture_output=True, text=True, timeout=900, cwd=tmp_path,  # its cache stays out of the repo
+            env={**os.environ, "NO_COLOR": "1"})
         print(run.stdout[-2500:])
         if run.returncode != 0:
             failures.append(f"--- as {role} ---\n{run.stdout[-6000:]}\n{run.stderr[-2000:]}")

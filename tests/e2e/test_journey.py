@@ -382,6 +382,12 @@ def book_session(j: Journey) -> int:
     form.locator("input[name=time]").first.fill(start.strftime("%H:%M"))
     form.locator("input[name=duration_minutes]").fill(str(minutes))
     j.shot(page, "mediator-proposes")
+    page.on("console", lambda m: print("CONSOLE", m.type, m.text))
+    page.on("request", lambda r: print("REQ", r.method, r.url) if "/static/" not in r.url else None)
+    page.on("requestfailed", lambda r: print("FAILED", r.url, r.failure))
+    print("DEBUG", page.evaluate("""() => { const f = document.querySelector('form.propose-form');
+      return [f.checkValidity(), Array.from(f.elements).filter(e => !e.checkValidity()).map(e => e.name + ':' + e.value + ':' + e.validationMessage),
+              document.querySelectorAll('form.propose-form').length, f.outerHTML.slice(0, 300)]; }"""))
     click_and_wait(page, "form.propose-form button[type=submit]")
     j.check(page, "proposing a time")
     assert page.locator("#sessions .session-proposed").count() == 1

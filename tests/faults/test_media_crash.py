@@ -101,6 +101,9 @@ async def _stalled(client: Client, sender: str) -> bool:
 
 
 def test_clients_see_the_loss_and_reconnect_when_the_server_is_back(tmp_path):
+    from mediation.ice import install_host_addresses
+
+    install_host_addresses(["127.0.0.1"])  # the clients, too, must offer a loopback candidate
     port = free_port()
     endpoint = Endpoint(f"http://127.0.0.1:{port}")
     procs: list[subprocess.Popen[bytes]] = []
@@ -130,3 +133,4 @@ def test_clients_see_the_loss_and_reconnect_when_the_server_is_back(tmp_path):
     finally:
         for proc in procs:
             stop(proc)
+        install_host_addresses([])

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: d30ebf70564a
+Revision ID: 685123de29ba
 Revises: 
-Create Date: 2026-11-23 01:44:12.337697
+Create Date: 2026-11-23 01:57:16.883720
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import odr.core.types
 
 
 # revision identifiers, used by Alembic.
-revision = 'd30ebf70564a'
+revision = '685123de29ba'
 down_revision = None
 branch_labels = None
 depends_on = None

@@ -12,6 +12,11 @@ after downtime the missed runs are *coalesced* into one run and ``misfire_grace_
 None (run however late) — the 3.x default of 1 s would silently drop a run after any
 pause. Whether a late reminder is still worth sending is decided per row by the sweep
 (``useful_until``), not by APScheduler.
+
+Between ticks the sweep is woken early (``odr.scheduling.wakeup``): at the earliest due
+reminder or outbox row, and on PostgreSQL by ``NOTIFY odr_sweep`` from the web app's
+commits. A watchdog restarts APScheduler if its main loop dies (a job-store error ends
+that thread silently in 3.x).
 """
 
 from __future__ import annotations

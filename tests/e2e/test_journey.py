@@ -388,6 +388,14 @@ def book_session(j: Journey) -> int:
     print("DEBUG", page.evaluate("""() => { const f = document.querySelector('form.propose-form');
       return [f.checkValidity(), Array.from(f.elements).filter(e => !e.checkValidity()).map(e => e.name + ':' + e.value + ':' + e.validationMessage),
               document.querySelectorAll('form.propose-form').length, f.outerHTML.slice(0, 300)]; }"""))
+    b = page.locator("form.propose-form button[type=submit]")
+    b.scroll_into_view_if_needed()
+    box = b.bounding_box()
+    print("DEBUG2", box, page.evaluate("([x, y]) => { const e = document.elementFromPoint(x, y); return e && e.outerHTML.slice(0, 200); }",
+                                      [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2]))
+    b.click()
+    page.wait_for_timeout(3000)
+    print("DEBUG3", page.url)
     click_and_wait(page, "form.propose-form button[type=submit]")
     j.check(page, "proposing a time")
     assert page.locator("#sessions .session-proposed").count() == 1

@@ -11,16 +11,17 @@
 #                          (default postgresql+psycopg://postgres@127.0.0.1:5432/odr_load)
 #   LOAD_PORT              gunicorn port on 127.0.0.1 (default 8099)
 #   LOAD_WORKERS           gunicorn workers (default 4)
-#   LOAD_STEPS             users per step (default "10 25 50 100 150 200")
+#   LOAD_STEPS             users per step (default "2 5 10 25 50 100")
 #   LOAD_STEP_SECONDS      duration of each step (default 60)
 #   LOAD_OUT               where CSVs and logs go (default benchmarks/out/load)
+#   LOAD_RESET=1           drop the database first (e.g. after the migrations were rewritten)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 DB_URL="${ODR_LOAD_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/odr_load}"
 PORT="${LOAD_PORT:-8099}"
 WORKERS="${LOAD_WORKERS:-4}"
-STEPS="${LOAD_STEPS:-10 25 50 100 150 200}"
+STEPS="${LOAD_STEPS:-2 5 10 25 50 100}"
 STEP_SECONDS="${LOAD_STEP_SECONDS:-60}"
 OUT="${LOAD_OUT:-$ROOT/benchmarks/out/load}"
 mkdir -p "$OUT"
@@ -41,19 +42,23 @@ export ODR_LOGIN_RATE_LIMIT="${ODR_LOGIN_RATE_LIMIT:-100000 per minute}"
 mkdir -p "$ODR_INSTANCE_PATH"
 
 echo "== database $DB_URL"
-.venv/bin/python - "$DB_URL" <<'EOF'
+.venv/bin/python - "$DB_URL" "${LOAD_RESET:-0}" <<'EOF'
 import sys
 from sqlalchemy import create_engine, text
 url = sys.argv[1]
 base, name = url.rsplit("/", 1)
 engine = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
 with engine.connect() as conn:
+    if sys.argv[2] == "1":
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        print(f"dropped database {name}")
     if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
         conn.execute(text(f'CREATE DATABASE "{name}"'))
         print(f"created database {name}")
 engine.dispose()
 EOF
-.venv/bin/flask --app wsgi db upgrade
+.venv/bin/flask --app wsgi db upgrade || {
+  echo "migrating $DB_URL failed; if its revision is gone, run again with LOAD_RESET=1" >&2; exit 1; }
 echo "== seeding (idempotent: a second run skips what is there)"
 .venv/bin/flask --app wsgi odr seed-demo --scale county | head -1
 .venv/bin/flask --app wsgi odr seed-demo --scale province | head -1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -96,7 +97,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture()
-def odr_server(tmp_path: Path) -> Iterator[OdrServer]:
+def odr_server(tmp_path: Path, artifacts_dir: Path) -> Iterator[OdrServer]:
     """``flask db upgrade`` then ``python -m odr.serve`` on free ports, as the README runs it."""
     port, media_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("ODR_DATABASE_URL", "ODR_TEST_DATABASE_URL")}
@@ -137,6 +138,7 @@ def odr_server(tmp_path: Path) -> Iterator[OdrServer]:
         yield OdrServer(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{media_port}", logins, log_path, proc)
     finally:
         _stop(proc)
+        shutil.copyfile(log_path, artifacts_dir / "serve.log")  # the app's console, next to the screenshots
 
 
 @pytest.fixture()

@@ -73,6 +73,9 @@ class Journey:
         """NN-name.png, full page, numbered in the order the steps happen."""
         self.count += 1
         page.screenshot(path=str(self.shots / f"{self.count:02d}-{name}.png"), full_page=True)
+        # A full-page capture resizes the viewport for a moment; let layout settle before the next click.
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        page.wait_for_timeout(250)
 
     def check(self, page: Any, what: str) -> None:
         """No server error so far and no error message on the page."""
@@ -90,8 +93,10 @@ class Journey:
 
 def click_and_wait(page: Any, selector: str) -> None:
     """Click something that submits or navigates, and wait until the next page has loaded."""
+    target = page.locator(selector).first
+    target.scroll_into_view_if_needed()
     with page.expect_navigation(wait_until="load"):
-        page.locator(selector).first.click()
+        target.click()
 
 
 def login(page: Any, username: str, password: str) -> None:
@@ -382,20 +387,6 @@ def book_session(j: Journey) -> int:
     form.locator("input[name=time]").first.fill(start.strftime("%H:%M"))
     form.locator("input[name=duration_minutes]").fill(str(minutes))
     j.shot(page, "mediator-proposes")
-    page.on("console", lambda m: print("CONSOLE", m.type, m.text))
-    page.on("request", lambda r: print("REQ", r.method, r.url) if "/static/" not in r.url else None)
-    page.on("requestfailed", lambda r: print("FAILED", r.url, r.failure))
-    print("DEBUG", page.evaluate("""() => { const f = document.querySelector('form.propose-form');
-      return [f.checkValidity(), Array.from(f.elements).filter(e => !e.checkValidity()).map(e => e.name + ':' + e.value + ':' + e.validationMessage),
-              document.querySelectorAll('form.propose-form').length, f.outerHTML.slice(0, 300)]; }"""))
-    b = page.locator("form.propose-form button[type=submit]")
-    b.scroll_into_view_if_needed()
-    box = b.bounding_box()
-    print("DEBUG2", box, page.evaluate("([x, y]) => { const e = document.elementFromPoint(x, y); return e && e.outerHTML.slice(0, 200); }",
-                                      [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2]))
-    b.click()
-    page.wait_for_timeout(3000)
-    print("DEBUG3", page.url)
     click_and_wait(page, "form.propose-form button[type=submit]")
     j.check(page, "proposing a time")
     assert page.locator("#sessions .session-proposed").count() == 1

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 685123de29ba
+Revision ID: b4888defe7b2
 Revises: 
-Create Date: 2026-11-23 01:57:16.883720
+Create Date: 2026-11-23 02:00:38.566978
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import odr.core.types
 
 
 # revision identifiers, used by Alembic.
-revision = '685123de29ba'
+revision = 'b4888defe7b2'
 down_revision = None
 branch_labels = None
 depends_on = None

@@ -60,8 +60,10 @@ EOF
 .venv/bin/flask --app wsgi db upgrade || {
   echo "migrating $DB_URL failed; if its revision is gone, run again with LOAD_RESET=1" >&2; exit 1; }
 echo "== seeding (idempotent: a second run skips what is there)"
-.venv/bin/flask --app wsgi odr seed-demo --scale county | head -1
-.venv/bin/flask --app wsgi odr seed-demo --scale province | head -1
+for scale in county province; do
+  .venv/bin/flask --app wsgi odr seed-demo --scale "$scale" >"$OUT/seed-$scale.log"
+  head -1 "$OUT/seed-$scale.log"
+done
 
 echo "== gunicorn -w $WORKERS on 127.0.0.1:$PORT"
 .venv/bin/gunicorn -w "$WORKERS" -b "127.0.0.1:$PORT" --timeout 60 --access-logfile /dev/null \

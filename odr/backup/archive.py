@@ -189,6 +189,8 @@ def restore_backup(path: Path) -> RestoreReport:
         db.session.rollback()
         restored: dict[str, int] = {}
         with db.engine.begin() as conn:
+            # rows are copied as they were: no write hook may derive rows of its own
+            conn = conn.execution_options(odr_raw_copy=True)
             pg = conn.dialect.name == "postgresql"
             if pg:
                 conn.execute(text("SET LOCAL session_replication_role = replica"))

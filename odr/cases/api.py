@@ -124,6 +124,16 @@ def cases_withdraw(case_id: int, body: dict[str, Any]) -> Any:
     return _out(services.withdraw_case(case, require_user(), body.get("reason")))
 
 
+@endpoint("/cases/<int:case_id>/fail", "POST", summary="End the mediation as failed (调解不成)",
+          body=Obj({"reason": Str(max_len=4000),
+                    "conduct": Str(required=False, nullable=True, max_len=4000,
+                                   description="conduct that raised the other side's costs (E §21)")}),
+          response=CASE_OUT, errors=_ERRS)
+def cases_fail(case_id: int, body: dict[str, Any]) -> Any:
+    case = _case(case_id, "case.fail")
+    return _out(services.fail_case(case, require_user(), body["reason"], body.get("conduct")))
+
+
 @endpoint("/cases/<int:case_id>/accept", "POST", summary="Accept the case (受理); respondents are invited",
           response=CASE_OUT, errors=_ERRS)
 def cases_accept(case_id: int) -> Any:

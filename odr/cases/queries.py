@@ -144,7 +144,7 @@ def offered_actions(case: Case, viewer: Any) -> set[str]:
     """Case-page buttons: the policy allows the action and the life cycle allows the event."""
     offered: set[str] = set()
     for event, action in (("submit", "case.submit"), ("withdraw", "case.withdraw"), ("accept", "case.accept"),
-                          ("reject", "case.reject"), ("transfer", "case.transfer")):
+                          ("reject", "case.reject"), ("transfer", "case.transfer"), ("fail", "case.fail")):
         if lifecycle.can_transition(case, event) and policy.can(viewer, action, case):
             offered.add(event)
     if case.status == lifecycle.DRAFT and policy.can(viewer, "case.edit", case):

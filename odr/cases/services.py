@@ -230,6 +230,23 @@ def withdraw_case(case: Case, actor: User, reason: str | None = None) -> Case:
     return case
 
 
+def fail_case(case: Case, actor: User, reason: str, conduct: str | None = None) -> Case:
+    """调解不成: the mediator ends the mediation as failed.
+
+    The record keeps what happened and why (E §21), and any conduct that raised the other
+    side's costs; the parties are told their next steps by the status-change notices, and
+    the documents room issues the termination notice (调解终结书)."""
+    _require(actor, "case.fail", case)
+    reason = (reason or "").strip()
+    if not reason:
+        raise BadInput(_l("Please give the reason the mediation failed."),
+                       fields={"reason": _l("This field is required.")})
+    details = {"conduct": conduct.strip()} if conduct and conduct.strip() else None
+    lifecycle.transition(case, "fail", actor, reason=reason, details=details)
+    db.session.commit()
+    return case
+
+
 def accept_case(case: Case, actor: User) -> Case:
     """受理: the organization takes the case in; each respondent is invited by link."""
     _require(actor, "case.accept", case)

@@ -114,6 +114,14 @@ def submit(case_id: int) -> Any:
                 _("Your application was submitted."))
 
 
+@bp.post("/cases/<int:case_id>/fail")
+def fail(case_id: int) -> Any:
+    return _act(case_id, "case.fail", "fail",
+                lambda c: services.fail_case(c, current_user, request.form.get("reason") or "",
+                                             request.form.get("conduct")),
+                _("The mediation was closed as failed; the parties have been told their next steps."))
+
+
 @bp.post("/cases/<int:case_id>/withdraw")
 def withdraw(case_id: int) -> Any:
     return _act(case_id, "case.withdraw", "withdraw",

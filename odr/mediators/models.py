@@ -116,6 +116,8 @@ def _tags_for_new_profiles(conn: Any, clauseelement: Any, multiparams: Any, para
     gets its tag rows in the same transaction, so no writer can forget them."""
     if not isinstance(clauseelement, Insert) or clauseelement.table.name != "mediator_profile":
         return
+    if execution_options.get("odr_raw_copy"):  # a backup restore copies the tag rows themselves
+        return
     if not tags_ready(conn):
         return
     rows = []

@@ -11,7 +11,7 @@ import schemathesis
 
 API_MD = Path("/work/shared/API.md")
 #: API.md operations not delivered yet by their rooms (the lead sees this list).
-NOT_YET = {("POST", "/api/v1/cases/{id}/fail")}
+NOT_YET: set[tuple[str, str]] = set()
 
 
 def _contract() -> list[tuple[str, str]]:

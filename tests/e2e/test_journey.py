@@ -387,7 +387,16 @@ def book_session(j: Journey) -> int:
     form.locator("input[name=time]").first.fill(start.strftime("%H:%M"))
     form.locator("input[name=duration_minutes]").fill(str(minutes))
     j.shot(page, "mediator-proposes")
-    click_and_wait(page, "form.propose-form button[type=submit]")
+    page.on("request", lambda r: print("REQ", r.method, r.url) if "/static/" not in r.url else None)
+    btn = page.locator("form.propose-form button[type=submit]")
+    print("DEBUG focus", page.evaluate("() => document.activeElement.outerHTML.slice(0, 120)"))
+    btn.click()
+    page.wait_for_timeout(2000)
+    print("DEBUG after 1st click", page.url, page.evaluate("() => document.activeElement.outerHTML.slice(0, 120)"))
+    j.shot(page, "debug-after-click")
+    btn.click()
+    page.wait_for_timeout(2000)
+    print("DEBUG after 2nd click", page.url)
     j.check(page, "proposing a time")
     assert page.locator("#sessions .session-proposed").count() == 1
 

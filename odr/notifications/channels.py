@@ -7,19 +7,18 @@ room registers its own channel (e.g. "webhook") with ``register_sender`` in its 
 
 from __future__ import annotations
 
-import hashlib
 import smtplib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import formatdate
+from email.message import Message
 from typing import Any
 
 from flask import Flask, current_app
 from flask_babel import force_locale
 
 from odr.core.time import now
+from odr.notifications.mail import attachment_names, build_mail, stable_message_id  # noqa: F401 - re-exported
 from odr.notifications.models import OutboxMessage
 from odr.notifications.templating import render_html
 
@@ -37,48 +36,28 @@ def register_sender(channel: str, sender: Sender) -> None:
 
 # ---------------------------------------------------------------- e-mail
 
-def build_email(msg: OutboxMessage, mail_from: str) -> EmailMessage:
-    mail = EmailMessage()
-    mail["From"] = mail_from
-    mail["To"] = msg.recipient
-    mail["Subject"] = msg.subject or "ODR"
-    mail["Date"] = formatdate(localtime=False)
-    # a stable Message-ID per outbox row lets receivers drop a duplicate after a crash
-    # between the SMTP "250 OK" and our commit
-    # (make_msgid adds the time and a random number, so it is not stable: built from the
-    # row's id and key instead)
-    mail["Message-ID"] = stable_message_id(msg, mail_from)
-    mail.set_content(msg.body)
-    extra = msg.extra or {}
-    names = [att.get("filename", "attachment") for att in extra.get("attachments", [])]
-    with force_locale(_message_locale(msg)):
-        mail.add_alternative(render_html(mail["Subject"], msg.body, extra.get("url"), names), subtype="html")
-    for att in extra.get("attachments", []):
-        maintype, _, subtype = att.get("content_type", "application/octet-stream").partition("/")
-        params = {}
-        if att.get("method"):
-            params["method"] = att["method"]
-        mail.add_attachment(att["content"].encode(), maintype=maintype, subtype=subtype.split(";")[0],
-                            filename=att.get("filename", "attachment"), params=params)
-    return mail
-
-
-def stable_message_id(msg: OutboxMessage, mail_from: str) -> str:
-    """``<odr-outbox-<id>.<hash of key>@<sender's domain>>``: the same for every attempt
-    at one outbox row, distinct between rows and between installations' keys."""
-    digest = hashlib.sha256(msg.key.encode()).hexdigest()[:16]
-    domain = mail_from.rpartition("@")[2].strip("> ") or "localhost"
-    return f"<odr-outbox-{msg.id}.{digest}@{domain}>"
+def build_email(msg: OutboxMessage, mail_from: str, locale: str | None = None) -> Message:
+    """The e-mail for one outbox row (see ``odr.notifications.mail``); the HTML frame is
+    rendered in ``locale`` (default: the recipient's), like the body stored with it."""
+    with force_locale(locale or _message_locale(msg)):
+        html = render_html(msg.subject or "ODR", msg.body, (msg.extra or {}).get("url"), attachment_names(msg))
+    return build_mail(msg, mail_from, html)
 
 
 def _message_locale(msg: OutboxMessage) -> str:
-    """The HTML frame speaks the recipient's language, like the body stored with it."""
+    """The recipient's language: from the batch's preloaded map when the dispatcher made
+    one (one query per batch instead of one per message), else from the database."""
     from odr.accounts.models import User
     from odr.extensions import db
 
-    user = db.session.get(User, msg.user_id) if msg.user_id else None
-    return (user.locale if user is not None and user.locale else None) or \
-        current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN")
+    default = current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN")
+    if not msg.user_id:
+        return default
+    batch = SmtpBatch.current()
+    if batch is not None and msg.user_id in batch.locales:
+        return batch.locales[msg.user_id] or default
+    user = db.session.get(User, msg.user_id)
+    return (user.locale if user is not None and user.locale else None) or default
 
 
 class SmtpBatch:
@@ -91,9 +70,13 @@ class SmtpBatch:
 
     _local = threading.local()
 
+    def __init__(self, locales: dict[int, str | None] | None = None) -> None:
+        self.conn: smtplib.SMTP | None = None
+        #: user id -> locale of the batch's recipients, loaded by the dispatcher in one query
+        self.locales: dict[int, str | None] = locales or {}
+
     def __enter__(self) -> SmtpBatch:
         SmtpBatch._local.active = self
-        self.conn: smtplib.SMTP | None = None
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -132,7 +115,7 @@ def _connect() -> smtplib.SMTP:
     return smtp
 
 
-def _deliver(smtp: smtplib.SMTP, mail: EmailMessage) -> None:
+def _deliver(smtp: smtplib.SMTP, mail: Message) -> None:
     try:
         refused = smtp.send_message(mail)
     except smtplib.SMTPRecipientsRefused as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
@@ -22,8 +23,8 @@ from odr.accounts.models import User
 from odr.cases.models import Case
 from odr.core.time import iso, local, now
 from odr.extensions import db
+from odr.notifications.bulk import Notice, notify_many
 from odr.notifications.dispatch import cancel_pending, lock_due
-from odr.notifications.services import notify
 from odr.notifications.templating import render_notice
 from odr.scheduling.models import MediationSession, SessionReminder
 from odr.scheduling.wakeup import notify_sweep
@@ -67,61 +68,76 @@ def cancel_reminders(session: MediationSession) -> None:
 
 
 def process_due_reminders(limit: int = 200) -> dict[str, int]:
-    """Send (or record as missed) one batch of due reminders. Commits."""
+    """Send (or record as missed) one batch of due reminders. Commits.
+
+    The batch is converted in bulk: its sessions, cases and users in three queries, the
+    texts rendered once per recipient language (``force_locale`` is not free), and the
+    inbox rows and e-mails written by ``notify_many`` in one INSERT each — the same rows
+    and keys ``notify`` would store, so a repeat still stores nothing new.
+    """
     moment = now()
     q = (select(SessionReminder).where(SessionReminder.status == "pending", SessionReminder.due_at <= moment)
          .order_by(SessionReminder.due_at).limit(limit))
     rows = db.session.execute(lock_due(q)).scalars().all()
     counts = {"sent": 0, "missed": 0}
-    _preload({r.session_id for r in rows}, {r.user_id for r in rows})
+    sessions, cases, users = _preload({r.session_id for r in rows}, {r.user_id for r in rows})
+    by_locale: dict[str, list[SessionReminder]] = {}
+    default_locale = current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN")
     for row in rows:
-        session = db.session.get(MediationSession, row.session_id)
-        if session is None or session.status != "booked" or session.sequence != row.sequence:
+        session = sessions.get(row.session_id)
+        if session is None or session.status != "booked" or session.sequence != row.sequence \
+                or row.user_id not in users:
             row.status, row.handled_at = "cancelled", moment
             continue
         if moment > row.useful_until:
             row.status, row.handled_at = "missed", moment
             counts["missed"] += 1
             continue
-        _send(row, session)
+        by_locale.setdefault(users[row.user_id].locale or default_locale, []).append(row)
         row.status, row.handled_at = "sent", moment
         counts["sent"] += 1
+    notices = []
+    for locale, group in by_locale.items():
+        with force_locale(locale):
+            for row in group:
+                session = sessions[row.session_id]
+                notices.append(_notice(row, session, cases[session.case_id], users[row.user_id]))
+    notify_many(notices)
     db.session.commit()
     return counts
 
 
-def _preload(session_ids: set[int], user_ids: set[int]) -> None:
-    """Load a batch's sessions, cases and users in three queries instead of one per row
-    (the identity map then serves ``session.get``): the sweep's cost per reminder."""
+def _preload(session_ids: set[int], user_ids: set[int]) -> tuple[
+        dict[int, MediationSession], dict[int, Case], dict[int, User]]:
+    """A batch's sessions, cases and users in three queries instead of one per row."""
     if not session_ids:
-        return
-    sessions = db.session.execute(select(MediationSession).where(MediationSession.id.in_(session_ids))).scalars().all()
-    case_ids = {s.case_id for s in sessions}
-    db.session.execute(select(Case).where(Case.id.in_(case_ids))).scalars().all()
-    db.session.execute(select(User).where(User.id.in_(user_ids))).scalars().all()
+        return {}, {}, {}
+    sessions = {s.id: s for s in db.session.execute(
+        select(MediationSession).where(MediationSession.id.in_(session_ids))).scalars()}
+    cases = {c.id: c for c in db.session.execute(
+        select(Case).where(Case.id.in_({s.case_id for s in sessions.values()}))).scalars()}
+    users = {u.id: u for u in db.session.execute(select(User).where(User.id.in_(user_ids))).scalars()}
+    return sessions, cases, users
 
 
-def _send(row: SessionReminder, session: MediationSession) -> None:
-    user = db.session.get(User, row.user_id)
-    case = db.session.get(Case, session.case_id)
-    tz = user.timezone or current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
-    from zoneinfo import ZoneInfo
-
+def _zone(user: User) -> ZoneInfo:
     try:
-        zone = ZoneInfo(tz)
+        return ZoneInfo(user.timezone or current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
     except (KeyError, ValueError):
-        zone = ZoneInfo("Asia/Shanghai")
-    when = local(session.starts_at, zone).strftime("%Y-%m-%d %H:%M")
-    with force_locale(user.locale or current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN")):
-        if row.kind == "24h":
-            title = _("Reminder: mediation session tomorrow at %(when)s", when=when)
-        else:
-            title = _("Reminder: mediation session in one hour (%(when)s)", when=when)
-        body = render_notice("session_reminder", number=case.number or f"#{case.id}", when=when)
-    result = notify(user, "session_reminder", title, body, f"/cases/{case.id}", case=case,
-                    key=reminder_key(row), channels=("inbox", "email"))
-    for msg in result.messages:
-        msg.extra = {**(msg.extra or {}), "expires_at": iso(row.useful_until)}
+        return ZoneInfo("Asia/Shanghai")
+
+
+def _notice(row: SessionReminder, session: MediationSession, case: Case, user: User) -> Notice:
+    """The reminder's texts, in the locale the caller has forced."""
+    when = local(session.starts_at, _zone(user)).strftime("%Y-%m-%d %H:%M")
+    if row.kind == "24h":
+        title = _("Reminder: mediation session tomorrow at %(when)s", when=when)
+    else:
+        title = _("Reminder: mediation session in one hour (%(when)s)", when=when)
+    body = render_notice("session_reminder", number=case.number or f"#{case.id}", when=when)
+    return Notice(user_id=user.id, email=user.email, kind="session_reminder", title=str(title), body=body,
+                  link=f"/cases/{case.id}", case_id=case.id, key=reminder_key(row),
+                  extra={"expires_at": iso(row.useful_until)})
 
 
 def pending_counts() -> dict[str, Any]:

@@ -1,264 +1,199 @@
-"""The figures behind the dashboards and GET /api/v1/stats, as SQL aggregates.
+"""The figures behind the dashboards and GET /api/v1/stats, read from the rollup.
 
-Every figure is one conditional COUNT/GROUP BY over indexed columns (organization_id,
-court_id, category, status, created_at), so the work stays in the database at a million
-cases. Medians come from a GROUP BY on the whole number of days (a small histogram),
-never from the rows themselves.
-
-Definitions (shown on the dashboard too):
-- received: cases filed in the period that reached the organization (submitted at least once);
-- settled: cases that reached a settlement (settled, agreement effective or closed);
-- success rate: settled ÷ (settled + failed), i.e. of the mediations that concluded;
-- guidance rate: court-diverted cases that entered mediation ÷ court-diverted cases.
+Scoped views (an organization subtree, a court) sum that scope's facts — one narrow,
+indexed row per case or application, so a county is a few thousand rows. The platform
+view sums pre-summed cells for the whole calendar years and months inside the date
+range and the facts of the partial months at its edges. Both give exactly what
+odr.stats.live computes from the live tables (tests/stats/test_rollup_consistency.py);
+a database without the rollup tables is answered by odr.stats.live.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, literal_column, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select, union_all
 
 from odr.accounts.models import User
-from odr.cases.models import Case, Source, Transfer
-from odr.confirmation.models import ConfirmationApplication
-from odr.core.time import DEFAULT_TZ, UTC, now
+from odr.cases.models import Source
 from odr.extensions import db
 from odr.organizations.models import Organization
-from odr.scheduling.models import Deadline
+from odr.stats import live
+from odr.stats.definitions import (
+    OUTCOME_KEYS,
+    Filters,
+    Scope,
+    descendants,
+    median,
+    overdue,
+    period_start,
+    rates,
+    ratio,
+)
+from odr.stats.models import CONFIRMATION_COLUMNS, OUTCOME_COLUMNS, StatsCell, StatsFact
+from odr.stats.rollup import SHAPES, rollup_available
 
-ACTIVE = ("accepted", "in_mediation")
-CONCLUDED = ("rejected", "declined", "failed", "withdrawn", "settled", "agreement_effective", "closed")
-
-
-@dataclass
-class Scope:
-    """Whose figures: everything (``org_ids`` and ``court_id`` None), an organization
-    subtree (its ids), or one court (its diverted cases and its confirmations)."""
-
-    org_ids: list[int] | None = None
-    court_id: int | None = None
-
-
-@dataclass
-class Filters:
-    start: date | None = None
-    end: date | None = None
-    category: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def bounds(self) -> tuple[datetime | None, datetime | None]:
-        """Local (Asia/Shanghai) calendar days → UTC instants, end exclusive."""
-        lo = datetime.combine(self.start, time.min, DEFAULT_TZ).astimezone(UTC) if self.start else None
-        hi = (datetime.combine(self.end + timedelta(days=1), time.min, DEFAULT_TZ).astimezone(UTC)
-              if self.end else None)
-        return lo, hi
+Fact, Cell = StatsFact.__table__.c, StatsCell.__table__.c
 
 
-def descendants(org_id: int) -> list[int]:
-    """An organization and everything below it (one query per level; levels are few)."""
-    ids, frontier = [org_id], [org_id]
-    while frontier:
-        frontier = list(db.session.execute(
-            select(Organization.id).where(Organization.parent_id.in_(frontier))).scalars())
-        frontier = [i for i in frontier if i not in ids]
-        ids.extend(frontier)
-    return ids
+def _month_end(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
-def _case_where(scope: Scope, flt: Filters) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = []
+def split(start: date, end: date, grains: tuple[str, ...]) -> tuple[list[date], list[date], list[tuple[date, date]]]:
+    """[start, end] as whole calendar years, whole months and the remaining day spans."""
+    years: list[date] = []
+    months: list[date] = []
+    spans: list[tuple[date, date]] = []
+    cur = start
+    while cur <= end:
+        if "y" in grains and (cur.month, cur.day) == (1, 1) and date(cur.year, 12, 31) <= end:
+            years.append(cur)
+            cur = date(cur.year + 1, 1, 1)
+        elif "m" in grains and cur.day == 1 and _month_end(cur) <= end:
+            months.append(cur)
+            cur = _month_end(cur) + timedelta(days=1)
+        else:
+            stop = min(end, _month_end(cur))
+            if spans and spans[-1][1] + timedelta(days=1) == cur:
+                spans[-1] = (spans[-1][0], stop)
+            else:
+                spans.append((cur, stop))
+            cur = stop + timedelta(days=1)
+    return years, months, spans
+
+
+def _fact_scope(kind: str, scope: Scope, flt: Filters) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [Fact.kind == kind]
     if scope.org_ids is not None:
-        where.append(Case.organization_id.in_(scope.org_ids))
+        where.append(Fact.org_id.in_(scope.org_ids))
     if scope.court_id is not None:
-        where.append(Case.court_id == scope.court_id)
-    lo, hi = flt.bounds()
-    if lo is not None:
-        where.append(Case.created_at >= lo)
-    if hi is not None:
-        where.append(Case.created_at < hi)
+        where.append(Fact.court_id == scope.court_id)
     if flt.category:
-        where.append(Case.category == flt.category)
+        where.append(Fact.category == flt.category)
     return where
 
 
-def _escalated() -> ColumnElement[bool]:
-    return or_(Case.escalation_count > 0,
-               Case.id.in_(select(Transfer.case_id).where(Transfer.kind == "escalation")))
+def _rows(shape: str, scope: Scope, flt: Filters, key: str | None, columns: tuple[str, ...]) -> Any:
+    """A subquery of (key, *columns, n) rows whose sums are the figures: cells for whole
+    periods on the platform view, facts for everything else."""
+    kind, grains, key_column, keeps_category, histogram = SHAPES[shape]
+    where = _fact_scope(kind, scope, flt)
+    if histogram:
+        where.append(Fact.days.is_not(None))
+    fact_key = {None: literal(0), "category": Fact.category, "month": period_start(Fact.day, "m"),
+                "bucket": Fact.days, "org_id": Fact.org_id, "mediator_id": Fact.mediator_id}[key]
+    fact_cols = [fact_key.label("key"), *(Fact[c].label(c) for c in columns), literal(1).label("n")]
+    start, end = flt.start, flt.end
+    use_cells = scope.platform and (keeps_category or not flt.category)
+    if use_cells and (start is None or end is None):
+        lo, hi = db.session.execute(select(func.min(Fact.day), func.max(Fact.day)).where(Fact.kind == kind)).one()
+        start, end = start or lo, end or hi
+    if not use_cells or start is None or end is None:
+        if flt.start:
+            where.append(Fact.day >= flt.start)
+        if flt.end:
+            where.append(Fact.day <= flt.end)
+        return select(*fact_cols).where(*where).subquery()
+    years, months, spans = split(start, end, grains if key != "month" else ("m",))
+    day_ranges: list[ColumnElement[bool]] = [Fact.day.between(a, b) for a, b in spans]
+    if flt.start is None and flt.end is None:
+        day_ranges.append(Fact.day.is_(None))
+    cell_key = {None: literal(0), "category": Cell.category, "month": Cell.period, "bucket": Cell.bucket,
+                "org_id": Cell.key_id, "mediator_id": Cell.key_id}[key]
+    periods = [and_(Cell.grain == g, Cell.period.in_(p)) for g, p in (("y", years), ("m", months)) if p]
+    cell_where = [Cell.shape == shape, or_(*periods) if periods else false()]
+    if flt.category:
+        cell_where.append(Cell.category == flt.category)
+    cells = select(cell_key.label("key"), *(Cell[c].label(c) for c in columns), Cell.n.label("n")).where(*cell_where)
+    facts = select(*fact_cols).where(*where, or_(*day_ranges) if day_ranges else false())
+    return union_all(cells, facts).subquery()
 
 
-def _outcome_columns() -> list[Any]:
-    """The per-group outcome counts shared by the totals and every breakdown."""
-    received = Case.submitted_at.is_not(None)
-    return [
-        func.count().filter(received).label("received"),
-        func.count().filter(received, Case.source == Source.SELF_FILED).label("self_filed"),
-        func.count().filter(received, Case.source == Source.COURT_DIVERSION).label("court_diversion"),
-        func.count().filter(received, Case.source == Source.API).label("api"),
-        func.count().filter(Case.accepted_at.is_not(None)).label("accepted"),
-        func.count().filter(Case.status == "rejected").label("rejected"),
-        func.count().filter(Case.status == "declined").label("declined"),
-        func.count().filter(Case.status == "in_mediation").label("in_mediation"),
-        func.count().filter(Case.settled_at.is_not(None)).label("settled"),
-        func.count().filter(Case.status == "failed").label("failed"),
-        func.count().filter(Case.status == "withdrawn").label("withdrawn"),
-        func.count().filter(_escalated()).label("escalated"),
-        func.count().filter(Case.status.in_(ACTIVE)).label("active"),
-        func.count().filter(Case.source == Source.COURT_DIVERSION,
-                            Case.mediation_started_at.is_not(None)).label("diverted_mediated"),
-    ]
+def _sums(sub: Any, columns: tuple[str, ...]) -> list[Any]:
+    return [func.coalesce(func.sum(sub.c[c]), 0).label(c) for c in columns]
 
 
-OUTCOME_KEYS = ("received", "self_filed", "court_diversion", "api", "accepted", "rejected", "declined",
-                "in_mediation", "settled", "failed", "withdrawn", "escalated", "active", "diverted_mediated")
+def _counts(row: Any) -> dict[str, int]:
+    return dict(zip(OUTCOME_KEYS, (int(row[c] or 0) for c in OUTCOME_COLUMNS), strict=True))
 
 
-def ratio(part: int, whole: int) -> float:
-    return round(part / whole, 4) if whole else 0.0
-
-
-def _rates(row: dict[str, int]) -> dict[str, float]:
-    return {"success_rate": ratio(row["settled"], row["settled"] + row["failed"]),
-            "guidance_rate": ratio(row["diverted_mediated"], row["court_diversion"])}
-
-
-def _days(later: Any, earlier: Any) -> Any:
-    """Whole days between two timestamp columns, in SQL, on either database."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.floor(func.extract("epoch", later - earlier) / 86400)
-    return func.cast(func.julianday(later) - func.julianday(earlier), db.Integer)
-
-
-def _median(histogram: list[tuple[Any, int]]) -> float | None:
-    """The median of a {value: count} histogram (a handful of distinct day counts)."""
-    values = sorted((float(v), int(n)) for v, n in histogram if v is not None)
-    total = sum(n for _, n in values)
-    if not total:
-        return None
-    lower_rank, upper_rank = (total - 1) // 2, total // 2
-    seen, lower, upper = 0, None, None
-    for value, n in values:
-        if lower is None and seen + n > lower_rank:
-            lower = value
-        if seen + n > upper_rank:
-            upper = value
-            break
-        seen += n
-    return (lower + upper) / 2 if lower is not None and upper is not None else None
-
-
-def _median_days(query: Select, days: Any) -> float | None:
-    grouped = query.with_only_columns(days.label("d"), func.count()).group_by(days)
-    return _median([(d, n) for d, n in db.session.execute(grouped).all()])
-
-
-def _confirmations(scope: Scope, flt: Filters, join_case: bool = False) -> Select:
-    q = select(ConfirmationApplication).where(ConfirmationApplication.status != "pending_consent")
-    if join_case or scope.org_ids is not None or bool(flt.category):
-        q = q.join(Case, Case.id == ConfirmationApplication.case_id)
-        if scope.org_ids is not None:
-            q = q.where(Case.organization_id.in_(scope.org_ids))
-        if flt.category:
-            q = q.where(Case.category == flt.category)
-    if scope.court_id is not None:
-        q = q.where(ConfirmationApplication.court_id == scope.court_id)
-    lo, hi = flt.bounds()
-    if lo is not None:
-        q = q.where(ConfirmationApplication.submitted_at >= lo)
-    if hi is not None:
-        q = q.where(ConfirmationApplication.submitted_at < hi)
-    return q
+def _median_days(shape: str, scope: Scope, flt: Filters) -> float | None:
+    sub = _rows(shape, scope, flt, "bucket", ())
+    q = select(sub.c.key, func.sum(sub.c.n)).group_by(sub.c.key)
+    return median([(d, n) for d, n in db.session.execute(q).all()])
 
 
 def summary(scope: Scope, flt: Filters) -> dict[str, Any]:
     """The totals: GET /api/v1/stats and the dashboard's headline figures."""
-    where = _case_where(scope, flt)
-    row = db.session.execute(select(*_outcome_columns()).select_from(Case).where(*where)).one()
-    counts = dict(zip(OUTCOME_KEYS, (int(v or 0) for v in row), strict=True))
-    conf_q = _confirmations(scope, flt)
-    conf = db.session.execute(conf_q.with_only_columns(
-        func.count(),
-        func.count().filter(ConfirmationApplication.status == "confirmed"),
-        func.count().filter(ConfirmationApplication.status == "rejected"))).one()
-    settled_q = select(Case).where(*where, Case.settled_at.is_not(None), Case.submitted_at.is_not(None))
-    ruling_q = _confirmations(scope, flt, join_case=True).where(
-        ConfirmationApplication.decided_at.is_not(None), Case.submitted_at.is_not(None))
-    overdue = db.session.execute(
-        select(func.count(func.distinct(Deadline.case_id))).select_from(Deadline)
-        .join(Case, Case.id == Deadline.case_id)
-        .where(*where, Case.status.not_in(CONCLUDED),
-               or_(Deadline.status == "expired", (Deadline.status == "open") & (Deadline.due_at < now())))
-    ).scalar_one()
+    if not rollup_available(db.session):
+        return live.summary(scope, flt)
+    sub = _rows("case", scope, flt, None, OUTCOME_COLUMNS)
+    counts = _counts(db.session.execute(select(*_sums(sub, OUTCOME_COLUMNS))).one()._mapping)
+    csub = _rows("conf", scope, flt, None, CONFIRMATION_COLUMNS)
+    conf = db.session.execute(select(*_sums(csub, CONFIRMATION_COLUMNS))).one()
     return {
         "received": counts["received"],
         "by_source": {k: counts[k] for k in Source.ALL},
         **{k: counts[k] for k in ("accepted", "rejected", "declined", "in_mediation", "settled",
                                   "failed", "escalated", "withdrawn")},
-        **_rates(counts),
+        **rates(counts),
         "diverted_mediated": counts["diverted_mediated"],
         "confirmations": {"applied": int(conf[0]), "confirmed": int(conf[1]), "rejected": int(conf[2])},
-        "median_days_to_settlement": _median_days(settled_q, _days(Case.settled_at, Case.submitted_at)),
-        "median_days_to_ruling": _median_days(ruling_q, _days(ConfirmationApplication.decided_at,
-                                                               Case.submitted_at)),
-        "overdue": int(overdue),
+        "median_days_to_settlement": _median_days("settle", scope, flt),
+        "median_days_to_ruling": _median_days("ruling", scope, flt),
+        "overdue": overdue(scope, flt),
     }
 
 
-def _grouped(scope: Scope, flt: Filters, key: Any, *, order: tuple[str, ...] = (),
+def _grouped(shape: str, scope: Scope, flt: Filters, key: str, *, order: tuple[str, ...] = (),
              limit: int | None = None) -> list[dict[str, Any]]:
-    """Outcome counts per ``key``; with ``limit``, only the top rows by ``order`` (in SQL)."""
-    q = (select(key.label("key"), *_outcome_columns()).select_from(Case)
-         .where(*_case_where(scope, flt), key.is_not(None)).group_by(key))
+    """Outcome counts per ``key`` (groups with at least one case); with ``limit``, only
+    the top rows by ``order``, then the key (ties broken the same way every time)."""
+    sub = _rows(shape, scope, flt, key, OUTCOME_COLUMNS)
+    sums = _sums(sub, OUTCOME_COLUMNS)
+    q = (select(sub.c.key, *sums).where(sub.c.key.is_not(None), sub.c.key != (0 if key != "category" else ""))
+         .group_by(sub.c.key).having(func.sum(sub.c.n) > 0))
     if limit is not None:
-        q = q.order_by(*(literal_column(name).desc() for name in order)).limit(limit)
+        q = q.order_by(*(func.sum(sub.c[name]).desc() for name in order), sub.c.key).limit(limit)
     out = []
     for row in db.session.execute(q).all():
-        counts = dict(zip(OUTCOME_KEYS, (int(v or 0) for v in row[1:]), strict=True))
-        out.append({"key": row[0], **counts, **_rates(counts)})
+        counts = _counts(row._mapping)
+        out.append({"key": row[0], **counts, **rates(counts)})
     return out
 
 
 def by_category(scope: Scope, flt: Filters) -> list[dict[str, Any]]:
-    return sorted(_grouped(scope, flt, Case.category), key=lambda r: (-r["received"], str(r["key"])))
+    if not rollup_available(db.session):
+        return live.by_category(scope, flt)
+    return sorted(_grouped("case", scope, flt, "category"), key=lambda r: (-r["received"], str(r["key"])))
 
 
 def by_organization(scope: Scope, flt: Filters, limit: int | None = None) -> list[dict[str, Any]]:
-    rows = _grouped(scope, flt, Case.organization_id, order=("received",), limit=limit)
-    names = dict(db.session.execute(select(Organization.id, Organization.name).where(
-        Organization.id.in_([r["key"] for r in rows]))).all()) if rows else {}
-    for r in rows:
-        r["name"] = names.get(r["key"], str(r["key"]))
+    if not rollup_available(db.session):
+        return live.by_organization(scope, flt, limit)
+    rows = _grouped("org", scope, flt, "org_id", order=("received",), limit=limit)
+    live._named(rows, Organization, Organization.name)
     return sorted(rows, key=lambda r: (-r["received"], r["name"]))
 
 
 def by_mediator(scope: Scope, flt: Filters, limit: int | None = None) -> list[dict[str, Any]]:
-    rows = _grouped(scope, flt, Case.mediator_id, order=("active", "settled"), limit=limit)
-    names = dict(db.session.execute(select(User.id, User.display_name).where(
-        User.id.in_([r["key"] for r in rows]))).all()) if rows else {}
-    for r in rows:
-        r["name"] = names.get(r["key"], str(r["key"]))
+    if not rollup_available(db.session):
+        return live.by_mediator(scope, flt, limit)
+    rows = _grouped("med", scope, flt, "mediator_id", order=("active", "settled"), limit=limit)
+    live._named(rows, User, User.display_name)
     return sorted(rows, key=lambda r: (-r["active"], -r["settled"], r["name"]))
 
 
-def _month() -> Any:
-    """The filing month in China time, in SQL (grouped on date_trunc: cheap per row)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.date_trunc("month", func.timezone(DEFAULT_TZ.key, Case.created_at))
-    return func.strftime("%Y-%m", Case.created_at, literal("+8 hours"))
-
-
-def _month_label(value: Any) -> str:
-    return value.strftime("%Y-%m") if hasattr(value, "strftime") else str(value)
-
-
 def trend(scope: Scope, flt: Filters) -> list[dict[str, Any]]:
-    month = _month()
-    q = (select(month.label("month"), func.count().filter(Case.submitted_at.is_not(None)),
-                func.count().filter(Case.settled_at.is_not(None)),
-                func.count().filter(Case.status == "failed"))
-         .select_from(Case).where(*_case_where(scope, flt)).group_by(month).order_by(month))
-    return [{"month": _month_label(m), "received": int(r or 0), "settled": int(s or 0), "failed": int(f or 0)}
+    if not rollup_available(db.session):
+        return live.trend(scope, flt)
+    columns = ("received", "settled", "failed")
+    sub = _rows("case", scope, flt, "month", columns)
+    q = (select(sub.c.key, *_sums(sub, columns)).group_by(sub.c.key)
+         .having(func.sum(sub.c.n) > 0).order_by(sub.c.key))
+    return [{"month": live.month_label(m), "received": int(r), "settled": int(s), "failed": int(f)}
             for m, r, s, f in db.session.execute(q).all()]
 
 
@@ -271,4 +206,4 @@ def dashboard(scope: Scope, flt: Filters, top: int = 50) -> dict[str, Any]:
 
 
 __all__ = ["Filters", "Scope", "by_category", "by_mediator", "by_organization", "dashboard",
-           "descendants", "ratio", "summary", "trend"]
+           "descendants", "ratio", "split", "summary", "trend"]

@@ -1,18 +1,21 @@
 """Statistics at province scale (docs/benchmarks.md, "Statistics").
 
     .venv/bin/python benchmarks/stats_bench.py --database-url postgresql://postgres@127.0.0.1:5432/odr_stats_bench \
-        [--cases 1200000] [--runs 30]
+        [--cases 1200000] [--runs 30] [--live-runs 5]
 
 Builds the schema in the given PostgreSQL database, seeds the province pool
 (``seed_province``: 11.3k organizations, 51.7k mediators), adds a year of cases (default
 1.2 million, spread over every organization, a tenth diverted by 90 county courts) with
-agreements and judicial confirmations in a few INSERT … SELECT statements, then times the
-platform dashboard for one year and the dashboard for one county (median and p95, ms).
+agreements and judicial confirmations in a few INSERT … SELECT statements, rebuilds the
+statistics rollup (``flask odr stats-rebuild``'s function: raw SQL bypasses the session
+hooks), then times the platform dashboard for one year and the dashboard for one county
+(median and p95, ms) on the rollup and, in the same run, on the live tables (the old path).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -77,6 +80,9 @@ def _seed(db: Any, n: int) -> None:
     have = db.session.execute(text("SELECT count(*) FROM mediation_case")).scalar_one()
     if have >= n:
         print(f"{have} cases already present")
+        facts = db.session.execute(text("SELECT count(*) FROM stats_fact WHERE kind = 'case'")).scalar_one()
+        if facts != have:
+            _rebuild(db)
         return
     orgs = db.session.execute(select(func.count(Organization.id))).scalar_one()
     lo, hi = db.session.execute(select(func.min(User.id), func.max(User.id)).where(User.role == Role.MEDIATOR)).one()
@@ -88,9 +94,21 @@ def _seed(db: Any, n: int) -> None:
     db.session.execute(text(AGREEMENTS_SQL))
     db.session.execute(text(CONFIRMATIONS_SQL), {"court": court})
     db.session.commit()
+    print(f"seeded {n} cases in {time.perf_counter() - t:.1f} s")
+    _rebuild(db)
+
+
+def _rebuild(db: Any) -> None:
+    from sqlalchemy import text
+
+    from odr.stats.rollup import rebuild
+
+    t = time.perf_counter()
+    counts = rebuild(db.session)
+    db.session.commit()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("ANALYZE"))
-    print(f"seeded {n} cases in {time.perf_counter() - t:.1f} s")
+    print(f"rebuilt the rollup ({counts['facts']} facts, {counts['cells']} cells) in {time.perf_counter() - t:.1f} s")
 
 
 def main() -> None:
@@ -99,6 +117,7 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--cases", type=int, default=1_200_000)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--live-runs", type=int, default=5, help="runs of the old live-table path (0: skip)")
     args = parser.parse_args()
     from datetime import date
 
@@ -116,6 +135,7 @@ def main() -> None:
         db.create_all()
         from odr.demo import seed_province
         from odr.organizations.models import Organization
+        from odr.stats import live
         from odr.stats.queries import Filters, Scope, dashboard, descendants, summary
 
         print(seed_province())
@@ -124,24 +144,30 @@ def main() -> None:
         county_id = db.session.execute(select(Organization.id).where(Organization.level == "county")
                                        .order_by(Organization.id).offset(3).limit(1)).scalar_one()
 
-        def platform_dashboard() -> None:
-            dashboard(Scope(), year)
-            db.session.rollback()
+        county = Scope(org_ids=descendants(county_id))
+        print(f"cases in the year: {summary(Scope(), year)['received']}; county {county_id}: "
+              f"{len(county.org_ids or [])} organizations")
+        assert dashboard(Scope(), year) == live.dashboard(Scope(), year), "rollup and live tables disagree"
+        assert dashboard(county, year) == live.dashboard(county, year), "rollup and live tables disagree"
+        cases = [("platform dashboard, one year", lambda d, s: d(Scope(), year)),
+                 ("platform summary (GET /api/v1/stats), one year", lambda d, s: s(Scope(), year)),
+                 ("one county dashboard, one year",
+                  lambda d, s: d(Scope(org_ids=descendants(county_id)), year)),
+                 ("platform dashboard, 2025-03-15..2025-09-20",
+                  lambda d, s: d(Scope(), Filters(start=date(2025, 3, 15), end=date(2025, 9, 20))))]
+        for name, call in cases:
+            for path, (d, s) in (("rollup", (dashboard, summary)), ("live tables", (live.dashboard, live.summary))):
+                if path == "live tables" and args.live_runs == 0:
+                    continue
 
-        def platform_summary() -> None:
-            summary(Scope(), year)
-            db.session.rollback()
+                def run(call: Any = call, d: Any = d, s: Any = s) -> None:
+                    call(d, s)
+                    db.session.rollback()
 
-        def county_dashboard() -> None:
-            dashboard(Scope(org_ids=descendants(county_id)), year)
-            db.session.rollback()
-
-        print(f"cases in the year: {summary(Scope(), year)['received']}")
-        for name, fn in (("platform dashboard, one year", platform_dashboard),
-                         ("platform summary (GET /api/v1/stats), one year", platform_summary),
-                         ("one county dashboard, one year", county_dashboard)):
-            med, p95 = _measure(fn, args.runs)
-            print(f"postgresql {name}: median {med:.1f} ms, p95 {p95:.1f} ms")
+                load = os.getloadavg()[0]
+                med, p95 = _measure(run, args.runs if path == "rollup" else args.live_runs)
+                print(f"postgresql {name} [{path}]: median {med:.1f} ms, p95 {p95:.1f} ms "
+                      f"(load average {load:.1f} → {os.getloadavg()[0]:.1f})")
 
 
 if __name__ == "__main__":

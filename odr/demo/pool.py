@@ -27,6 +27,7 @@ from odr.extensions import db
 from odr.mediators.models import AvailabilitySlot, MediatorProfile
 from odr.organizations.models import Organization, Region, organization_court
 from odr.organizations.regions import ZHUJI_TOWNS, town_code, village_code
+from odr.stats.rollup import rebuild as rebuild_stats
 
 COUNTY_ORGS, COUNTY_MEDIATORS, COUNTY_CASES = 127, 648, 3600
 PROVINCE_ORGS, PROVINCE_MEDIATORS = 11_300, 51_700
@@ -155,6 +156,8 @@ def seed_county(*, cases: int = COUNTY_CASES, seed: int = 681) -> str:
     _insert(AvailabilitySlot, slots)
     record("demo.seed", None, actor=admin, object_type="demo", object_id="county",
            after={"organizations": len(org_ids), "mediators": len(profiles), "cases": cases})
+    db.session.commit()
+    rebuild_stats(db.session)  # the dashboards' rollup, recomputed from the rows just inserted
     db.session.commit()
     return f"county demo pool: {len(org_ids) + have_orgs} organizations, {len(profiles) + have_mediators} mediators, {cases} past cases"
 

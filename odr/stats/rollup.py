@@ -247,9 +247,9 @@ def _do_orm_execute(state: ORMExecuteState) -> None:
 
 
 def _before_commit(session: Session) -> None:
+    session.flush()  # what commit would flush next must be seen by _after_flush first
     if not session.info.get(_DIRTY) and not session.info.get(_BULK):
         return
-    session.flush()
     dirty: set[int] = session.info.pop(_DIRTY, set())
     bulk: set[str] = session.info.pop(_BULK, set())
     if not rollup_available(session):

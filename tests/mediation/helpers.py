@@ -164,6 +164,47 @@ class ToneVideo(VideoStreamTrack):
         return frame
 
 
+class KeyframeOnRequestVideo(MediaStreamTrack):
+    """A grey tone encoded here, like a browser: a keyframe first and then only on PLI/FIR.
+
+    aiortc's own VP8 sender also restarts its encoder (a fresh keyframe) whenever
+    a REMB changes the bitrate by 10 %, which hides a server that forgets to ask
+    for keyframes; Chromium does not.  This track hands aiortc's sender finished
+    ``av.Packet`` objects (sent as they are) and forces a keyframe only when the
+    sender reports a PLI/FIR through :meth:`request_keyframe`.
+    """
+
+    kind = "video"
+
+    def __init__(self, luma: int) -> None:
+        super().__init__()
+        self.tone = ToneVideo(luma)
+        self.keyframes = 0
+        self._force = True
+        self._codec = av.CodecContext.create("libvpx", "w")
+        self._codec.width, self._codec.height, self._codec.pix_fmt = 160, 120, "yuv420p"
+        self._codec.bit_rate = 300_000
+        self._codec.gop_size = 100_000  # no periodic keyframes
+        self._codec.options = {"deadline": "realtime", "lag-in-frames": "0", "cpu-used": "8"}
+
+    def request_keyframe(self) -> None:
+        self._force = True
+
+    async def recv(self) -> av.Packet:
+        data = b""
+        while not data:  # the encoder may drop a frame (rate control); never send it empty
+            frame = await self.tone.recv()
+            if self._force:
+                frame.pict_type = av.video.frame.PictureType.I
+            data = b"".join(bytes(p) for p in self._codec.encode(frame))
+            if self._force and data:
+                self._force = False
+                self.keyframes += 1
+        packet = av.Packet(data)
+        packet.pts, packet.time_base = frame.pts, frame.time_base
+        return packet
+
+
 def mean_luma(frame: av.VideoFrame) -> int:
     plane = frame.planes[0]
     data, stride = bytes(plane), plane.line_size  # rows may be padded past the width
@@ -174,7 +215,8 @@ def mean_luma(frame: av.VideoFrame) -> int:
 class Client:
     """An aiortc participant: sends a grey tone, counts what it receives per sender."""
 
-    def __init__(self, server: Server, room_token: str, luma: int = 60, slots: int = 3) -> None:
+    def __init__(self, server: Server, room_token: str, luma: int = 60, slots: int = 3,
+                 browser_like: bool = False) -> None:
         self.server = server
         self.token = room_token
         self.luma = luma
@@ -189,7 +231,13 @@ class Client:
         self._tasks: list[asyncio.Task] = []
         server.clients.append(self)
         self.pc.addTrack(AudioStreamTrack())
-        self.pc.addTrack(ToneVideo(luma))
+        if browser_like:
+            video = KeyframeOnRequestVideo(luma)
+            sender = self.pc.addTrack(video)
+            # aiortc's sender turns a PLI/FIR into self._send_keyframe(); see mediation/forwarding.py.
+            sender._send_keyframe = video.request_keyframe  # type: ignore[method-assign]
+        else:
+            self.pc.addTrack(ToneVideo(luma))
         for _ in range(slots):
             self.pc.addTransceiver("audio", direction="recvonly")
             self.pc.addTransceiver("video", direction="recvonly")

@@ -33,7 +33,7 @@ from mediation.passthrough import EncodedFrame
 
 logger = logging.getLogger(__name__)
 
-KEYFRAME_REQUEST_INTERVAL = 0.5  # seconds between PLIs we send one publisher
+KEYFRAME_REQUEST_INTERVAL = 0.5  # at most one PLI per publisher per this many seconds
 SLOT_QUEUE_FRAMES = {"audio": 50, "video": 30}
 FRAME_STEP = {"audio": 960, "video": 3000}  # a nominal frame in RTP clock units
 
@@ -52,7 +52,9 @@ class Publisher:
         self.receiver = receiver
         self.sinks: set[Sink] = set()
         self.frames_in = 0
+        self.plis_sent = 0
         self._last_pli = 0.0
+        self._pli_timer: asyncio.TimerHandle | None = None
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -66,6 +68,11 @@ class Publisher:
                 if not isinstance(frame, EncodedFrame):  # passthrough not installed
                     continue
                 self.frames_in += 1
+                if self._pli_timer is not None and frame.is_keyframe:
+                    # This keyframe reaches every sink that asked since the last
+                    # PLI, so the deferred one is no longer needed.
+                    self._pli_timer.cancel()
+                    self._pli_timer = None
                 for sink in list(self.sinks):
                     try:
                         sink.push(frame)
@@ -77,19 +84,46 @@ class Publisher:
             self.sinks.clear()
 
     def request_keyframe(self) -> None:
-        """Ask the publisher for a keyframe (PLI), at most every 0.5 s."""
-        if self.kind != "video":
+        """Ask the publisher for a keyframe (PLI); coalesced, but never lost.
+
+        Requests come in bursts: one admit attaches slots in every direction
+        within milliseconds, and each new video sink (slot, recording) waits
+        for a keyframe.  Browsers send keyframes only when asked, so a request
+        that was simply dropped by a rate limit left the person admitted last
+        with black tiles for good.  Here one PLI per
+        ``KEYFRAME_REQUEST_INTERVAL`` is sent at most; a request inside the
+        interval is deferred to its end, and cancelled if a keyframe passes
+        through first (every sink sees it).
+        """
+        if self.kind != "video" or self._pli_timer is not None:
             return
-        now = time.monotonic()
-        if now - self._last_pli < KEYFRAME_REQUEST_INTERVAL:
+        wait = self._last_pli + KEYFRAME_REQUEST_INTERVAL - time.monotonic()
+        if wait > 0:
+            self._pli_timer = asyncio.get_running_loop().call_later(wait, self._deferred_pli)
+        else:
+            self._send_pli()
+
+    def _deferred_pli(self) -> None:
+        self._pli_timer = None
+        self._send_pli()
+
+    def _send_pli(self) -> None:
+        sources = self.receiver.getSynchronizationSources()
+        if not sources:
+            # Nothing received yet: the stream will start with a keyframe, and
+            # the waiting sinks ask again with each frame until they get one.
             return
-        self._last_pli = now
-        for source in self.receiver.getSynchronizationSources():
+        self._last_pli = time.monotonic()
+        self.plis_sent += 1
+        for source in sources:
             asyncio.ensure_future(self.receiver._send_rtcp_pli(source.source))
 
     def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
+        if self._pli_timer is not None:
+            self._pli_timer.cancel()
+            self._pli_timer = None
         self.sinks.clear()
 
 
@@ -117,16 +151,21 @@ class SlotTrack(MediaStreamTrack):
         self._decoder_mime: str | None = None
 
     # -- wiring (called by the room) --------------------------------------
-    def attach(self, publisher: Publisher) -> None:
-        """Start forwarding ``publisher``; asks it for a keyframe for video."""
+    def attach(self, publisher: Publisher) -> bool:
+        """Start forwarding ``publisher``; True if it was not forwarded already.
+
+        A newly attached video slot forwards nothing until a keyframe arrives;
+        the room asks the publisher for one explicitly (``Room._route``), and
+        :meth:`push` keeps asking while it waits.
+        """
         if self.source is publisher:
-            return
+            return False
         self.detach()
         self.source = publisher
         self._resync = True
         self._need_keyframe = self.kind == "video"
         publisher.sinks.add(self)
-        publisher.request_keyframe()
+        return True
 
     def detach(self) -> None:
         if self.source is not None:
@@ -154,6 +193,9 @@ class SlotTrack(MediaStreamTrack):
     def push(self, frame: EncodedFrame) -> None:
         if self._need_keyframe:
             if not frame.is_keyframe:
+                # Keep asking (the publisher coalesces): a PLI or the keyframe
+                # itself may be lost, and nothing else would ever ask again.
+                self.request_keyframe()
                 return
             self._need_keyframe = False
         if self._queue.full():

@@ -120,6 +120,7 @@ class Recorder:
             return
         if track.need_keyframe:
             if not frame.is_keyframe:
+                track.publisher.request_keyframe()  # coalesced; a lost PLI must not stall the file
                 return
             track.need_keyframe = False
         if track.size is None and track.kind == "video":

@@ -19,6 +19,7 @@ from typing import Any
 
 from mediation.callbacks import Callbacks
 from mediation.config import Settings
+from mediation.forwarding import Publisher
 from mediation.participant import Participant
 from mediation.protocol import (
     EVENT_PARTICIPANT_JOINED,
@@ -196,7 +197,14 @@ class Room:
 
     # -- media routing --------------------------------------------------------------
     def _route(self) -> None:
+        """Attach or detach every slot; newly attached video starts from a fresh keyframe.
+
+        An admit, a caucus ending or a new publisher attaches slots to
+        publishers that have been sending for a while; the keyframe request
+        for them is made here, once per publisher, after all slots are wired.
+        """
         present = self.participants
+        fresh: set[Publisher] = set()
         for sub in present.values():
             for pair in sub.slots:
                 if pair.publisher_id is not None and pair.publisher_id not in present:
@@ -211,10 +219,13 @@ class Room:
                 for slot in pair.tracks():
                     source = pub.publishers.get(slot.kind)
                     if allowed and source is not None:
-                        slot.attach(source)
+                        if slot.attach(source):
+                            fresh.add(source)
                     else:
                         slot.detach()
             self._send_tracks(sub)
+        for publisher in fresh:
+            publisher.request_keyframe()
 
     def _send_tracks(self, sub: Participant) -> None:
         message = sub.tracks_message(

@@ -18,8 +18,9 @@ def select_locale() -> str:
     if user_locale in SUPPORTED:
         return SUPPORTED[user_locale]
     if request and request.path.startswith("/api/"):
-        best = request.accept_languages.best_match(["zh", "en"], default="zh")
-        return SUPPORTED[best]
+        best = request.accept_languages.best_match(["zh", "en"])
+        if best:
+            return SUPPORTED[best]
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

@@ -16,6 +16,7 @@ from odr.mediators.availability import profile_for, set_availability
 from odr.scheduling import booking
 from odr.scheduling.models import MediationSession
 from tests.case_factories import case_in_mediation
+from tests.english import english  # noqa: F401
 from tests.factories import World
 
 

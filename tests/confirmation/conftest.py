@@ -1,0 +1,1 @@
+from tests.english import english  # noqa: F401

@@ -70,7 +70,7 @@ class Delivery(TimestampMixin, db.Model):
     what: Mapped[str] = mapped_column(String(200), nullable=False)
     document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
     channel: Mapped[str] = mapped_column(String(16), nullable=False)
-    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id"))
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id"), index=True)
     notification_id: Mapped[int | None] = mapped_column(ForeignKey("notification.id"))
     token: Mapped[str | None] = mapped_column(String(64), unique=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -51,7 +51,8 @@ def _case_row(rng: random.Random, world: Any) -> dict[str, Any]:
 
 def _apply(rng: random.Random, world: Any, case: Case) -> None:
     """Confirmation application (with its agreement) for a case."""
-    agreement = Agreement(case_id=case.id, version=1, status="effective", content_hash="0" * 64,
+    versions = db.session.execute(select(Agreement.id).where(Agreement.case_id == case.id)).all()
+    agreement = Agreement(case_id=case.id, version=len(versions) + 1, status="effective", content_hash="0" * 64,
                           created_by_id=world.mediators[0].id)
     db.session.add(agreement)
     db.session.flush()
@@ -65,7 +66,7 @@ def _apply(rng: random.Random, world: Any, case: Case) -> None:
 
 
 def _mutate(rng: random.Random, world: Any) -> None:
-    cases = list(db.session.execute(select(Case)).scalars())
+    cases = list(db.session.execute(select(Case).order_by(Case.id)).scalars())
     for case in rng.sample(cases, min(40, len(cases))):
         roll = rng.random()
         if roll < 0.3:
@@ -85,7 +86,8 @@ def _mutate(rng: random.Random, world: Any) -> None:
         else:
             case.submitted_at = None if case.submitted_at else case.created_at
     db.session.commit()
-    for app in rng.sample(list(db.session.execute(select(ConfirmationApplication)).scalars()), 3):
+    for app in rng.sample(list(db.session.execute(
+            select(ConfirmationApplication).order_by(ConfirmationApplication.id)).scalars()), 3):
         app.status, app.decided_at = "confirmed", (app.submitted_at or EPOCH) + timedelta(days=9)
     db.session.commit()
 
@@ -119,6 +121,7 @@ def _assert_consistent(world: Any) -> None:
             assert queries.summary(scope, flt) == live.summary(scope, flt), where
             assert queries.by_category(scope, flt) == live.by_category(scope, flt), where
             assert queries.trend(scope, flt) == live.trend(scope, flt), where
+            assert queries.dashboard(scope, flt, 2) == live.dashboard(scope, flt, 2), where
             for limit in (None, 2):
                 assert queries.by_organization(scope, flt, limit) == live.by_organization(scope, flt, limit), where
                 assert queries.by_mediator(scope, flt, limit) == live.by_mediator(scope, flt, limit), where

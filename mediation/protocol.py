@@ -32,6 +32,10 @@ TOKEN_VERSION = 1
 CALLBACK_SIGNATURE_HEADER = "X-ODR-Signature"
 
 ROLES = ("mediator", "party", "agent", "judge", "clerk")
+#: Who hosts a room (lobby, admit, remove, end, recording; caucus) by the session's kind:
+#: the mediator in a mediation, the judge in a court hearing. Carried in the token so the
+#: server, which never reads the database, knows the kind without guessing from who is there.
+HOST_ROLES = {"mediation": "mediator", "hearing": "judge"}
 SIDES = ("applicant", "respondent", None)
 
 # Participant states shown in the roster (API.md, "Media signaling").
@@ -113,10 +117,12 @@ class RoomClaims:
     side: str | None
     room_ends_at: str
     exp: int
+    kind: str = "mediation"
 
     @property
     def is_mediator(self) -> bool:
-        return self.role == "mediator"
+        """The room's host (the name predates hearings): see :data:`HOST_ROLES`."""
+        return is_host(self.role, self.kind)
 
     def room_ends_at_ts(self) -> float:
         """The booked end as a unix timestamp (the room closes after it + grace)."""
@@ -124,6 +130,12 @@ class RoomClaims:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def is_host(role: str, kind: str | None) -> bool:
+    """May this role run the room of a session of this kind? (the web app shows the controls
+    with the same rule the server enforces)."""
+    return role == HOST_ROLES.get(kind or "mediation")
 
 
 def _b64e(data: bytes) -> str:
@@ -167,11 +179,14 @@ def _validate_claims(data: dict[str, Any]) -> RoomClaims:
             side=data.get("side"),
             room_ends_at=data["room_ends_at"],
             exp=int(data["exp"]),
+            kind=data.get("kind") or "mediation",
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise TokenError("invalid", f"token claims are incomplete: {exc}") from exc
     if claims.role not in ROLES:
         raise TokenError("invalid", "unknown role")
+    if not isinstance(claims.kind, str) or claims.kind not in HOST_ROLES:
+        raise TokenError("invalid", "unknown session kind")
     if claims.side not in SIDES:
         raise TokenError("invalid", "unknown side")
     for name in ("session_id", "case_id", "user_id"):

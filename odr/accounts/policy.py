@@ -277,7 +277,16 @@ rule("evidence.withdraw")(lambda user, ev: getattr(user, "id", None) == ev.submi
 rule("session.view", "session.ics", "session.join")(
     _rel(*_PARTIES, "mediator", "court", "admin"))
 rule("session.accept")(_rel(*_PARTIES))
-rule("session.cancel")(_rel(*_PARTIES, "mediator"))
+rule("case.hearing.schedule")(_rel("court"))  # the court's video hearing (odr.scheduling.hearings)
+
+
+@rule("session.cancel")
+def _session_cancel(user: Any, session: Any) -> bool:
+    """A hearing is the court's to call off (and the parties'); a mediation the mediator's."""
+    runner = "court" if getattr(session, "kind", None) == "hearing" else "mediator"
+    return bool(case_relations(user, _case_of(session)) & {*_PARTIES, runner})
+
+
 rule("session.manage")(_rel("mediator"))
 
 rule("agreement.view", "agreement.comment")(_rel(*_PARTIES, "mediator", "org_admin", "court", "admin"))
@@ -294,7 +303,7 @@ def _conf_view(user: Any, app: Any) -> bool:
 
 
 @rule("confirmation.accept", "confirmation.not_accept", "confirmation.request_materials",
-      "confirmation.assign")
+      "confirmation.assign", "confirmation.hearing")
 def _conf_clerk(user: Any, app: Any) -> bool:
     return (_authenticated(user) and user.role in Role.COURT and user.court_id == app.court_id)
 

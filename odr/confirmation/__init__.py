@@ -10,6 +10,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from odr.confirmation import models  # noqa: F401
+    from odr.confirmation.hearing import init_hearings
     from odr.confirmation.panel import case_confirmation, queue_row
     from odr.confirmation.rules import GROUND_LABELS, STATUS_LABELS
 
@@ -18,6 +19,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["confirmation_status_labels"] = STATUS_LABELS
     app.jinja_env.globals["confirmation_ground_labels"] = GROUND_LABELS
     app.jinja_env.globals["confirmation_can"] = _can
+    init_hearings()  # scheduling.hearing learns who sits for the court (odr/confirmation/hearing.py)
 
 
 def _can(action: str, obj: object) -> bool:

@@ -55,6 +55,18 @@ def blocks(starts_at: datetime, ends_at: datetime) -> list[datetime]:
 def validate_slot(mediator_id: int, starts_at: datetime, minutes: int, *, field: str = "starts_at",
                   ignore_session: int | None = None) -> datetime:
     """Refuse a slot clearly (400 for malformed, 422 for rule broken); return its end."""
+    ends_at = check_time(starts_at, minutes, field=field)
+    if not within_availability(mediator_id, starts_at, ends_at):
+        raise RuleBroken(_l("This time is outside the mediator's availability."), code="outside_availability",
+                         fields={field: _l("Choose a time within the mediator's availability.")})
+    if clashes(mediator_id, starts_at, ends_at, ignore_session):
+        raise Conflict(_l("The mediator already has a session at this time."), code="double_booking",
+                       fields={field: _l("The mediator is busy at this time.")})
+    return ends_at
+
+
+def check_time(starts_at: datetime, minutes: int, *, field: str = "starts_at") -> datetime:
+    """Length, quarter hour, future: the checks every session shares (hearings included); its end."""
     max_minutes = int(current_app.config["SESSION_MAX_MINUTES"])
     if minutes < 15 or minutes > max_minutes:
         raise BadInput(_l("A session lasts between 15 and %(n)d minutes.", n=max_minutes),
@@ -66,14 +78,7 @@ def validate_slot(mediator_id: int, starts_at: datetime, minutes: int, *, field:
     if starts_at <= now():
         raise RuleBroken(_l("This time is in the past."), code="slot_in_past",
                          fields={field: _l("Choose a time in the future.")})
-    ends_at = starts_at + timedelta(minutes=minutes)
-    if not within_availability(mediator_id, starts_at, ends_at):
-        raise RuleBroken(_l("This time is outside the mediator's availability."), code="outside_availability",
-                         fields={field: _l("Choose a time within the mediator's availability.")})
-    if clashes(mediator_id, starts_at, ends_at, ignore_session):
-        raise Conflict(_l("The mediator already has a session at this time."), code="double_booking",
-                       fields={field: _l("The mediator is busy at this time.")})
-    return ends_at
+    return starts_at + timedelta(minutes=minutes)
 
 
 def within_availability(mediator_id: int, starts_at: datetime, ends_at: datetime) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,7 +14,8 @@ from odr.cases.models import Case
 from odr.core.errors import DomainError
 from odr.core.time import DEFAULT_TZ
 from odr.extensions import db
-from odr.scheduling import booking, extension
+from odr.scheduling import booking, extension, hearings
+from odr.scheduling.forms import HearingForm
 from odr.scheduling.models import ExtensionRequest, MediationSession
 
 bp = Blueprint("scheduling", __name__)
@@ -82,6 +83,37 @@ def cancel(session_id: int) -> Any:
     reason = request.form.get("reason", "")
     return _run(case.id, lambda: booking.cancel(session, case, current_user._get_current_object(), reason),
                 _("The session was cancelled."))
+
+
+def _hearing_page(case: Case, form: HearingForm, status: int = 200) -> Any:
+    return render_template("scheduling/hearing.html", case=case, form=form,
+                           hearings=hearings.case_hearings(case)), status
+
+
+@bp.route("/cases/<int:case_id>/hearing", methods=["GET", "POST"])
+def hearing(case_id: int) -> Any:
+    """The court's video hearing: its sessions and the form to propose one (judge or clerk)."""
+    case = policy.get_or_404(Case, case_id, "case.hearing.schedule")
+    form = HearingForm()
+    if request.method == "GET":
+        return _hearing_page(case, HearingForm(formdata=None))
+    if not form.validate_on_submit():
+        flash(_("Please correct the marked fields."), "error")
+        return _hearing_page(case, form, 400)
+    try:
+        hearings.propose_hearing(case, current_user._get_current_object(), form.starts_at(current_user.timezone),
+                                 form.duration_minutes.data)
+    except DomainError as exc:
+        db.session.rollback()
+        case = db.session.get(Case, case_id)
+        if "starts_at" in exc.fields:
+            form.time.errors = [str(exc.fields["starts_at"])]
+        if "duration_minutes" in exc.fields:
+            form.duration_minutes.errors = [str(exc.fields["duration_minutes"])]
+        flash(str(exc.message), "error")
+        return _hearing_page(case, form, exc.status)
+    flash(_("The hearing was proposed; the parties were notified and asked to accept the time."), "success")
+    return redirect(url_for("scheduling.hearing", case_id=case_id))
 
 
 @bp.get("/sessions/<int:session_id>/calendar.ics")

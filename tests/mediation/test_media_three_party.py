@@ -40,6 +40,14 @@ async def _three_in_the_lobby(server) -> dict[str, Client]:
     return people
 
 
+async def _video_starts(people: dict[str, Client], timeout: float = 10) -> None:
+    """Every client has new video from every other one (a fresh keyframe got through)."""
+    start = {(c, o.participant_id): c.video_frames.get(o.participant_id, 0)
+             for c in people.values() for o in people.values() if o is not c}
+    await wait_for(lambda: all(c.video_frames.get(o, 0) > n + 5 for (c, o), n in start.items()),
+                   timeout=timeout)
+
+
 async def _everyone_sees_everyone(people: dict[str, Client], seconds: float = 2.0) -> None:
     """Each client decodes steady video (and audio) from each other one, in the right slot."""
     pairs = [(who, other) for who in people for other in people if other != who]
@@ -65,9 +73,7 @@ def test_participant_admitted_last_receives_video_from_both(tmp_path, pause):
                 mediator.send({"type": "admit", "participant_id": pid})
                 await wait_for(lambda pid=pid: mediator.state_of(pid) == "admitted")
                 await asyncio.sleep(pause)
-            await wait_for(lambda: all(
-                c.video_frames.get(o.participant_id, 0) > 5
-                for c in people.values() for o in people.values() if o is not c), timeout=10)
+            await _video_starts(people)
             # Not just a burst: it keeps flowing for several seconds after the last admit.
             for _ in range(3):
                 await _everyone_sees_everyone(people)
@@ -87,13 +93,14 @@ def test_readmitted_participant_gets_video_again(tmp_path):
                 mediator.send({"type": "admit", "participant_id": people[who].participant_id})
             r_id = people["respondent"].participant_id
             await wait_for(lambda: mediator.state_of(r_id) == "admitted")
+            await _video_starts(people)
             await _everyone_sees_everyone(people)
             mediator.send({"type": "to_lobby", "participant_id": r_id})
             await wait_for(lambda: mediator.state_of(r_id) == "lobby")
             await asyncio.sleep(1.0)
             mediator.send({"type": "admit", "participant_id": r_id})
             await wait_for(lambda: mediator.state_of(r_id) == "admitted")
-            await asyncio.sleep(1.0)
+            await _video_starts(people)
             await _everyone_sees_everyone(people)
             for client in people.values():
                 await client.close()

@@ -2,11 +2,10 @@
 
 Random cases (every status, source, category, organization, with and without court and
 mediator, filed across two years), then random changes through the ORM — status moves,
-reassignments, transfers between organizations,
-an escalation through the state machine,
+reassignments, transfers between organizations, an escalation through the state machine,
 judicial-confirmation applications filed and ruled, a deletion, a rolled-back edit, and
-bulk INSERT / UPDATE statements — and after each round every scope and filter is
-compared with odr.stats.live, and the incrementally kept cells with a full rebuild.
+bulk INSERT / UPDATE statements. After each round every scope and filter is compared
+with odr.stats.live, and the incrementally kept cells with a full rebuild.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: b4888defe7b2
+Revision ID: 22855a825519
 Revises: 
-Create Date: 2026-11-23 02:00:38.566978
+Create Date: 2026-11-23 02:31:49.726341
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import odr.core.types
 
 
 # revision identifiers, used by Alembic.
-revision = 'b4888defe7b2'
+revision = '22855a825519'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -49,6 +49,70 @@ def upgrade():
     )
     with op.batch_alter_table('region', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_region_parent_code'), ['parent_code'], unique=False)
+
+    op.create_table('stats_cell',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('shape', sa.String(length=8), nullable=False),
+    sa.Column('grain', sa.String(length=1), nullable=False),
+    sa.Column('period', sa.Date(), nullable=False),
+    sa.Column('key_id', sa.Integer(), nullable=False),
+    sa.Column('category', sa.String(length=32), nullable=False),
+    sa.Column('bucket', sa.Integer(), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.Column('received', sa.Integer(), nullable=False),
+    sa.Column('self_filed', sa.Integer(), nullable=False),
+    sa.Column('court_diversion', sa.Integer(), nullable=False),
+    sa.Column('api', sa.Integer(), nullable=False),
+    sa.Column('accepted', sa.Integer(), nullable=False),
+    sa.Column('rejected', sa.Integer(), nullable=False),
+    sa.Column('declined', sa.Integer(), nullable=False),
+    sa.Column('in_mediation', sa.Integer(), nullable=False),
+    sa.Column('settled', sa.Integer(), nullable=False),
+    sa.Column('failed', sa.Integer(), nullable=False),
+    sa.Column('withdrawn', sa.Integer(), nullable=False),
+    sa.Column('escalated', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Integer(), nullable=False),
+    sa.Column('diverted_mediated', sa.Integer(), nullable=False),
+    sa.Column('applied', sa.Integer(), nullable=False),
+    sa.Column('confirmed', sa.Integer(), nullable=False),
+    sa.Column('conf_rejected', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stats_cell')),
+    sa.UniqueConstraint('shape', 'grain', 'period', 'key_id', 'category', 'bucket', name='uq_stats_cell_key')
+    )
+    op.create_table('stats_fact',
+    sa.Column('kind', sa.String(length=4), nullable=False),
+    sa.Column('ref_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=True),
+    sa.Column('org_id', sa.Integer(), nullable=True),
+    sa.Column('mediator_id', sa.Integer(), nullable=True),
+    sa.Column('court_id', sa.Integer(), nullable=True),
+    sa.Column('category', sa.String(length=32), nullable=False),
+    sa.Column('days', sa.Integer(), nullable=True),
+    sa.Column('received', sa.Integer(), nullable=False),
+    sa.Column('self_filed', sa.Integer(), nullable=False),
+    sa.Column('court_diversion', sa.Integer(), nullable=False),
+    sa.Column('api', sa.Integer(), nullable=False),
+    sa.Column('accepted', sa.Integer(), nullable=False),
+    sa.Column('rejected', sa.Integer(), nullable=False),
+    sa.Column('declined', sa.Integer(), nullable=False),
+    sa.Column('in_mediation', sa.Integer(), nullable=False),
+    sa.Column('settled', sa.Integer(), nullable=False),
+    sa.Column('failed', sa.Integer(), nullable=False),
+    sa.Column('withdrawn', sa.Integer(), nullable=False),
+    sa.Column('escalated', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Integer(), nullable=False),
+    sa.Column('diverted_mediated', sa.Integer(), nullable=False),
+    sa.Column('applied', sa.Integer(), nullable=False),
+    sa.Column('confirmed', sa.Integer(), nullable=False),
+    sa.Column('conf_rejected', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('kind', 'ref_id', name=op.f('pk_stats_fact'))
+    )
+    with op.batch_alter_table('stats_fact', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_stats_fact_case_id'), ['case_id'], unique=False)
+        batch_op.create_index('ix_stats_fact_court_day', ['court_id', 'day'], unique=False)
+        batch_op.create_index('ix_stats_fact_kind_day', ['kind', 'day'], unique=False)
+        batch_op.create_index('ix_stats_fact_org_day', ['org_id', 'day'], unique=False)
 
     op.create_table('organization',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -846,6 +910,7 @@ def upgrade():
     )
     with op.batch_alter_table('delivery', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_delivery_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_delivery_outbox_id'), ['outbox_id'], unique=False)
 
     op.create_table('extension_request',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -892,6 +957,7 @@ def downgrade():
 
     op.drop_table('extension_request')
     with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_delivery_outbox_id'))
         batch_op.drop_index(batch_op.f('ix_delivery_case_id'))
 
     op.drop_table('delivery')
@@ -1066,6 +1132,14 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_organization_parent_id'))
 
     op.drop_table('organization')
+    with op.batch_alter_table('stats_fact', schema=None) as batch_op:
+        batch_op.drop_index('ix_stats_fact_org_day')
+        batch_op.drop_index('ix_stats_fact_kind_day')
+        batch_op.drop_index('ix_stats_fact_court_day')
+        batch_op.drop_index(batch_op.f('ix_stats_fact_case_id'))
+
+    op.drop_table('stats_fact')
+    op.drop_table('stats_cell')
     with op.batch_alter_table('region', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_region_parent_code'))
 

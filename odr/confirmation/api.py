@@ -8,14 +8,15 @@ from flask import jsonify
 
 from odr.accounts import policy
 from odr.accounts.models import Role
-from odr.api.conventions import page, paging_query, require_user
+from odr.api.conventions import created, page, paging_query, require_user
 from odr.api.registry import endpoint
 from odr.api.schema import Date, Int, List, Obj, Str
 from odr.cases.models import Case
-from odr.confirmation import rules, services
+from odr.confirmation import hearing, rules, services
 from odr.confirmation.models import ConfirmationApplication
 from odr.confirmation.queries import APPLICATION_OUT, application_json, court_query
 from odr.core.errors import Forbidden
+from odr.scheduling.api import SESSION_OUT, session_json
 
 
 def _app(app_id: int, action: str) -> ConfirmationApplication:
@@ -113,3 +114,15 @@ def confirmations_withdraw(app_id: int, body: dict[str, Any]) -> Any:
     actor = require_user()
     application = _app(app_id, "confirmation.withdraw")
     return jsonify(application_json(services.withdraw(application, actor, body.get("reason"))))
+
+
+@endpoint("/confirmations/<int:app_id>/hearing", "POST", status=201,
+          summary="Court staff: propose a video hearing with the parties (they accept it like a session)",
+          body=Obj({"starts_at": Str(max_len=40, description="ISO 8601 with offset, on a quarter hour"),
+                    "duration_minutes": Int(required=False, minimum=15, maximum=24 * 60, default=60)}),
+          response=SESSION_OUT, errors=(400, 403, 404, 409, 422))
+def confirmations_hearing(app_id: int, body: dict[str, Any]) -> Any:
+    actor = require_user()
+    application = _app(app_id, "confirmation.hearing")
+    session = hearing.schedule(application, actor, body["starts_at"], body.get("duration_minutes"))
+    return created(session_json(session))

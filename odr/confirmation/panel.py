@@ -15,6 +15,7 @@ from odr.accounts import policy
 from odr.accounts.models import User
 from odr.confirmation import rules
 from odr.confirmation.court import decide_before
+from odr.confirmation.hearing import application_hearings, next_hearing
 from odr.confirmation.models import ConfirmationApplication
 from odr.confirmation.queries import due_state, ruling_document
 from odr.core.time import ensure_aware, now
@@ -85,6 +86,7 @@ def review_data(application: ConfirmationApplication) -> dict[str, Any]:
         "ruling": ruling_document(application), "due": due, "due_state": due_state(due),
         "grounds": {k: rules.GROUND_LABELS[k] for k in application.grounds or [] if k in rules.GROUND_LABELS},
         "overdue": due is not None and ensure_aware(due) < now(),
+        "hearings": application_hearings(application), "open_hearing": next_hearing(application),
     }
 
 
@@ -103,5 +105,5 @@ def _recording_consented_sessions(case_id: int) -> set[int]:
 def queue_row(application: ConfirmationApplication) -> dict[str, Any]:
     judge = db.session.get(User, application.judge_id) if application.judge_id else None
     due = decide_before(application) if application.status in rules.AT_COURT else None
-    return {"judge": judge, "due": due, "due_state": due_state(due),
+    return {"judge": judge, "due": due, "due_state": due_state(due), "hearing": next_hearing(application),
             "status_label": rules.STATUS_LABELS.get(application.status, application.status)}

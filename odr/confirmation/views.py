@@ -23,6 +23,7 @@ from odr.confirmation.panel import review_data
 from odr.confirmation.queries import TABS, tab_query
 from odr.core.errors import DomainError, Forbidden
 from odr.extensions import db
+from odr.scheduling.forms import HearingForm
 
 bp = Blueprint("confirmation", __name__)
 
@@ -55,7 +56,7 @@ def _forms(application: ConfirmationApplication, **given: Any) -> dict[str, Any]
     made = {"accept_form": forms.AcceptForm(formdata=None), "not_accept_form": forms.NotAcceptForm(formdata=None),
             "materials_form": forms.MaterialsForm(formdata=None), "assign_form": forms.AssignForm(formdata=None),
             "rule_form": forms.RuleForm(formdata=None), "withdraw_form": forms.WithdrawForm(formdata=None),
-            "supply_form": forms.SupplyForm(formdata=None)}
+            "supply_form": forms.SupplyForm(formdata=None), "hearing_form": HearingForm(formdata=None)}
     made.update(given)
     made["assign_form"].judge_id.choices = _judges(application.court_id)
     return made

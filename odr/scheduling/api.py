@@ -24,6 +24,7 @@ SESSION_OUT = {"type": "object", "properties": {
     "id": {"type": "integer"}, "case_id": {"type": "integer"}, "starts_at": {"type": "string"},
     "ends_at": {"type": "string"}, "status": {"type": "string",
                                               "enum": ["proposed", "booked", "live", "ended", "cancelled"]},
+    "kind": {"type": "string", "enum": ["mediation", "hearing"]},
     "sequence": {"type": "integer"}, "proposal_group": {"type": ["string", "null"]},
     "cancel_reason": {"type": ["string", "null"]},
     "attendees": {"type": "array", "items": {"type": "object", "properties": {
@@ -38,7 +39,7 @@ DEADLINE_OUT = {"type": "object", "properties": {
 
 def session_json(s: MediationSession) -> dict[str, Any]:
     return {"id": s.id, "case_id": s.case_id, "starts_at": iso(s.starts_at), "ends_at": iso(s.ends_at),
-            "status": s.status, "sequence": s.sequence, "proposal_group": s.proposal_group,
+            "status": s.status, "kind": s.kind, "sequence": s.sequence, "proposal_group": s.proposal_group,
             "cancel_reason": s.cancel_reason,
             "attendees": [{"user_id": a.user_id, "role": a.role, "accepted": a.accepted_at is not None}
                           for a in s.attendees]}

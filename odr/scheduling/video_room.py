@@ -81,6 +81,10 @@ def check_can_enter(session: MediationSession, user: Any, at: datetime | None = 
     if seat is None:
         raise Forbidden(_l("Only the mediator, the parties, their agents and the court's staff "
                            "take part in a session."), code="not_a_participant")
+    if session.kind == "hearing" and seat.role == "mediator":
+        # the court hears the parties; the mediator's part ended with the agreement
+        raise Forbidden(_l("A court hearing is for the court's staff, the parties and their agents."),
+                        code="not_a_participant")
     if session.status not in JOINABLE_STATUSES:
         raise Conflict(_l("This session is %(status)s; only a booked session can be joined.",
                           status=session.status), code="session_not_joinable")
@@ -102,7 +106,7 @@ def join(session: MediationSession, user: Any) -> dict[str, Any]:
     claims = {
         "session_id": session.id, "case_id": session.case_id, "user_id": user.id,
         "display_name": user.display_name or user.username, "role": seat.role, "side": seat.side,
-        "room_ends_at": iso(session.ends_at),
+        "room_ends_at": iso(session.ends_at), "kind": session.kind,
     }
     token = sign_room_token(cfg["MEDIA_SECRET"], claims, ttl_seconds=TOKEN_TTL_SECONDS,
                             now=now().timestamp())

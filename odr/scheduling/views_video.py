@@ -50,6 +50,7 @@ def room_attributes(session: MediationSession, case: Case, user: Any) -> dict[st
         "session-id": str(session.id), "case-id": str(case.id), "user-id": str(user.id),
         "display-name": user.display_name or user.username,
         "role": seat.role if seat else "", "side": (seat.side or "") if seat else "",
+        "kind": session.kind,
         "join-url": url_for("api.scheduling_video_join_session", session_id=session.id),
         "media-url": cfg["MEDIA_URL"].rstrip("/"),
         "signaling-url": f"{cfg['MEDIA_URL'].rstrip('/')}/rooms/offer",

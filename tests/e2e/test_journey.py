@@ -507,8 +507,9 @@ def agree_and_sign(j: Journey) -> None:
     click_and_wait(page, ".agreement-form button[type=submit]")
     j.check(page, "drafting the agreement")
 
-    signers = [("mediator", j.mediator_username, j.server.logins[j.mediator_username]),
-               ("applicant", APPLICANT["username"], PASSWORD), ("respondent", RESPONDENT["username"], PASSWORD)]
+    # The parties sign first, the mediator last (People's Mediation Law §29; the app enforces it).
+    signers = [("applicant", APPLICANT["username"], PASSWORD), ("respondent", RESPONDENT["username"], PASSWORD),
+               ("mediator", j.mediator_username, j.server.logins[j.mediator_username])]
     for who, _username, password in signers:
         signer = j.pages[who]
         signer.goto(j.case_url)

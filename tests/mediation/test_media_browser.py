@@ -43,7 +43,8 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>room</title></
 
 
 async def _page_server(offer_url: str) -> tuple[web.AppRunner, str]:
-    people = {"1": ("mediator", None, "调解员 王"), "2": ("party", "applicant", "Applicant Li")}
+    people = {"1": ("mediator", None, "调解员 王"), "2": ("party", "applicant", "Applicant Li"),
+              "3": ("party", "respondent", "Respondent Liu")}
 
     async def page(request: web.Request) -> web.Response:
         user = request.match_info["user"]
@@ -131,6 +132,63 @@ def test_two_browsers_receive_each_other(tmp_path):
                     assert await party.locator(f'.odr-tile[data-participant-id="{mediator_id}"]').count() == 1
                     assert await mediator.locator("#odr-roster li").count() == 2
                     assert "调解员" in await mediator.inner_text("#odr-roster")
+                    for ctx in contexts:
+                        await ctx.close()
+            finally:
+                await runner.cleanup()
+
+    asyncio.run(scenario())
+
+
+async def _decoding(page, other: str, timeout: int = 30000) -> None:
+    await page.wait_for_function(
+        "async (o) => { const s = await window.OdrRoom.collectStats();"
+        " return s.video[o] && s.video[o].framesDecoded > 20"
+        " && s.audio[o] && s.audio[o].packetsReceived > 50; }",
+        arg=other, timeout=timeout, polling=500)
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium not installed")
+def test_three_browsers_last_admitted_sees_both(tmp_path):
+    """The e2e failure: the party admitted last got black tiles (no keyframe ever came).
+
+    Both parties wait in the lobby while their browsers publish, so the server
+    has no first keyframe to ride on; the two admits attach six video slots to
+    three publishers within a second.
+    """
+    from playwright.async_api import async_playwright
+
+    async def scenario():
+        async with running_server(tmp_path, allowed_origins=["*"]) as server:
+            runner, base = await _page_server(server.offer_url)
+            try:
+                async with async_playwright() as pw:
+                    contexts, pages = [], {}
+                    for user in ("1", "2", "3"):
+                        ctx = await pw.chromium.launch_persistent_context(
+                            str(tmp_path / f"profile-{user}"), executable_path=CHROMIUM,
+                            headless=False, args=FLAGS, ignore_default_args=["--headless"])
+                        contexts.append(ctx)
+                        pages[user] = await ctx.new_page()
+                        await pages[user].goto(base + f"/room/{user}")
+                    for user in ("2", "3"):
+                        await pages[user].wait_for_function(
+                            "window.OdrRoom && window.OdrRoom.state === 'lobby'", timeout=20000)
+                    ids = {u: await p.evaluate("window.OdrRoom.participantId") for u, p in pages.items()}
+                    room = next(iter(server.rooms().rooms.values()))
+                    for _ in range(100):  # everyone has been publishing for a while
+                        if all(p.publishers.get("video") and p.publishers["video"].frames_in > 40
+                               for p in room.participants.values()):
+                            break
+                        await asyncio.sleep(0.2)
+                    for user in ("2", "3"):
+                        await pages["1"].click(f"#odr-admit-{ids[user]}", timeout=20000)
+                        await pages[user].wait_for_function("window.OdrRoom.state === 'admitted'",
+                                                            timeout=10000)
+                    pairs = [(u, o) for u in pages for o in pages if o != u]
+                    await asyncio.gather(*(_decoding(pages[u], ids[o]) for u, o in pairs))
+                    results = await asyncio.gather(*(_flowing(pages[u], ids[o]) for u, o in pairs))
+                    assert all(results), dict(zip(pairs, results, strict=True))
                     for ctx in contexts:
                         await ctx.close()
             finally:

@@ -23,6 +23,7 @@
     en: {
       camera: 'Camera', microphone: 'Microphone', join: 'Join the session', preview: 'Preview',
       joining: 'Connecting…', lobby: 'Please wait: the mediator will let you in shortly.',
+      lobbyHearing: 'Please wait: the judge will let you in shortly.',
       waiting: 'The mediator is in a private session (caucus) with other participants. Please wait.',
       caucus: 'Private session (caucus) with the mediator.',
       lost: 'Connection lost, reconnecting…', ended: 'The session has ended.',
@@ -44,6 +45,7 @@
     zh: {
       camera: '摄像头', microphone: '麦克风', join: '进入调解', preview: '预览',
       joining: '正在连接…', lobby: '请稍候，调解员将很快允许您进入。',
+      lobbyHearing: '请稍候，法官将很快允许您进入。',
       waiting: '调解员正在与其他参与人进行背对背调解，请稍候。',
       caucus: '您正在与调解员进行背对背调解。',
       lost: '连接中断，正在重新连接…', ended: '本次调解已结束。',
@@ -84,6 +86,7 @@
     this.tracks = [];
     this.participantId = null;
     this.role = null;
+    this.hearing = root.getAttribute('data-kind') === 'hearing';  // a court hearing: the judge hosts, no caucus
     this.state = 'new';           // new | joining | lobby | admitted | caucus | waiting | lost | ended | removed
     this.recording = 'idle';
     this.errors = [];
@@ -142,17 +145,23 @@
     return b;
   };
 
+  /* The host's controls: the mediator in a mediation, the judge in a hearing (the server
+     enforces the same rule from the token, mediation.protocol.HOST_ROLES). */
+  Room.prototype.isHost = function () {
+    return this.role === (this.hearing ? 'judge' : 'mediator');
+  };
+
   Room.prototype.buildControls = function () {
     var self = this, t = this.t;
     this.ui.muteBtn = this.button('odr-mute', t.mute, function () { self.toggle('audio'); });
     this.ui.camBtn = this.button('odr-camera', t.camOff, function () { self.toggle('video'); });
     this.ui.shareBtn = this.button('odr-share', t.share, function () { self.toggleShare(); });
     var m = this.ui.mediator;
-    this.button('odr-caucus', t.caucusWith, function () {
+    if (!this.hearing) this.button('odr-caucus', t.caucusWith, function () {
       var ids = Array.prototype.map.call(m.ownerDocument.querySelectorAll('.odr-caucus-pick:checked'), function (c) { return c.value; });
       self.send({ type: 'caucus', participant_ids: ids });
     }, m);
-    this.button('odr-caucus-end', t.endCaucus, function () { self.send({ type: 'caucus_end' }); }, m);
+    if (!this.hearing) this.button('odr-caucus-end', t.endCaucus, function () { self.send({ type: 'caucus_end' }); }, m);
     this.ui.recBtn = this.button('odr-record', t.recStart, function () {
       self.send({ type: self.recording === 'idle' ? 'record_start' : 'record_stop' });
     }, m);
@@ -362,7 +371,7 @@
     var msg;
     try { msg = JSON.parse(raw); } catch (e) { return; }
     switch (msg.type) {
-      case 'welcome': this.participantId = msg.participant_id; this.role = msg.role; this.ui.mediator.hidden = msg.role !== 'mediator'; break;
+      case 'welcome': this.participantId = msg.participant_id; this.role = msg.role; this.ui.mediator.hidden = !this.isHost(); break;
       case 'roster': this.roster = msg.participants; this.renderRoster(); break;
       case 'tracks': this.tracks = msg.tracks; this.renderTiles(); break;
       case 'recording': this.recording = msg.state; this.renderRecording(); break;
@@ -384,12 +393,12 @@
     var me = this.me(), t = this.t;
     if (!me || this.final) { return; }
     this.state = me.state;
-    var notes = { lobby: t.lobby, waiting: t.waiting, caucus: t.caucus, admitted: '' };
+    var notes = { lobby: this.hearing ? t.lobbyHearing : t.lobby, waiting: t.waiting, caucus: t.caucus, admitted: '' };
     this.setStatus(notes[me.state] || '', me.state === 'admitted' ? '' : 'info');
   };
 
   Room.prototype.renderRoster = function () {
-    var self = this, t = this.t, list = this.ui.roster, isMediator = this.role === 'mediator';
+    var self = this, t = this.t, list = this.ui.roster, isMediator = this.isHost();
     list.textContent = '';
     this.roster.forEach(function (p) {
       var mine = p.participant_id === self.participantId;
@@ -398,11 +407,11 @@
         el('span', { class: 'odr-role', text: t.roles[p.role] || p.role }),
         el('span', { class: 'odr-state', text: t.states[p.state] || p.state })
       ]);
-      if (isMediator && !mine && p.role !== 'mediator') {
+      if (isMediator && !mine && p.role !== 'mediator' && !(self.hearing && p.role === 'judge')) {
         var act = function (type, label) { self.button('odr-' + type + '-' + p.participant_id, label, function () { self.send({ type: type, participant_id: p.participant_id }); }, item); };
         if (p.state === 'lobby') { act('admit', t.admit); } else {
           act('to_lobby', t.toLobby);
-          item.appendChild(el('input', { type: 'checkbox', class: 'odr-caucus-pick', value: p.participant_id, 'aria-label': t.caucusWith }));
+          if (!self.hearing) { item.appendChild(el('input', { type: 'checkbox', class: 'odr-caucus-pick', value: p.participant_id, 'aria-label': t.caucusWith })); }
         }
         act('remove', t.remove);
       }

@@ -66,6 +66,12 @@ def main(argv: list[str] | None = None) -> int:
         from odr.scheduling.jobs import start_embedded_scheduler
 
         start_embedded_scheduler(app)
+    from threading import Thread
+
+    from odr.documents.render import preload
+
+    # The first legal document a user asks for should not pay WeasyPrint's cold start.
+    Thread(target=preload, name="weasyprint-preload", daemon=True).start()
     server = make_server(args.host, args.port, app, threaded=True)
     url = f"http://{args.host}:{server.port}"
     print("\n" + "=" * 64)

@@ -26,22 +26,9 @@ from typing import Any
 
 import pytest
 
+from tests.browser import CHROMIUM, CHROMIUM_FLAGS
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-# Exactly the flags DESIGN.md lists ("Video on one machine, safely").
-CHROMIUM_FLAGS = [
-    "--allow-loopback-in-peer-connection",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 LOGIN_LINE = re.compile(r"^\s+(.+?)\s+(demo_\w+)\s+(\S+)\s*$")
 
 

@@ -16,26 +16,13 @@ import pytest
 from aiohttp import web
 
 from mediation.protocol import sign_room_token
+from tests.browser import CHROMIUM
+from tests.browser import CHROMIUM_FLAGS as FLAGS
 from tests.mediation.helpers import LOOPBACK, SECRET, claims, running_server
 
 pytestmark = [pytest.mark.netns, pytest.mark.timeout(150)]
 
-CHROMIUM = "/usr/bin/chromium"
 ROOM_JS = Path(__file__).resolve().parents[2] / "odr" / "static" / "js" / "room.js"
-# Exactly the flags DESIGN.md lists ("Video on one machine, safely").
-FLAGS = [
-    "--allow-loopback-in-peer-connection",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>room</title></head><body>
 <div id="odr-room" data-join-url="/join/{user}" data-csrf-token="test-csrf" data-lang="{lang}"
      data-autojoin="1" data-slots="3"></div>

@@ -106,7 +106,7 @@ def test_two_browsers_receive_each_other(tmp_path):
                     party_id = await party.evaluate("window.OdrRoom.participantId")
                     mediator_id = await mediator.evaluate("window.OdrRoom.participantId")
                     await mediator.click(f"#odr-admit-{party_id}", timeout=20000)
-                    await party.wait_for_function("window.OdrRoom.state === 'admitted'", timeout=10000)
+                    await party.wait_for_function("window.OdrRoom.state === 'admitted'", timeout=30000)
                     for page, other in ((mediator, party_id), (party, mediator_id)):
                         await page.wait_for_function(
                             "async (o) => { const s = await window.OdrRoom.collectStats();"
@@ -171,7 +171,7 @@ def test_three_browsers_last_admitted_sees_both(tmp_path):
                     for user in ("2", "3"):
                         await pages["1"].click(f"#odr-admit-{ids[user]}", timeout=20000)
                         await pages[user].wait_for_function("window.OdrRoom.state === 'admitted'",
-                                                            timeout=10000)
+                                                            timeout=30000)
                     pairs = [(u, o) for u in pages for o in pages if o != u]
                     await asyncio.gather(*(_decoding(pages[u], ids[o]) for u, o in pairs))
                     results = await asyncio.gather(*(_flowing(pages[u], ids[o]) for u, o in pairs))

@@ -10,6 +10,7 @@ the writer, so no bytes stay behind.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -38,9 +39,22 @@ class Upload:
     fields: dict[str, str] = field(default_factory=dict)
 
 
+#: Decides a file's media type from its first bytes; raises to refuse it.
+Sniffer = Callable[[bytes], str]
+
+
+def sniff_evidence(head: bytes) -> str:
+    """The evidence allow-list: a known document, image, audio or video type, or refused."""
+    media = sniff(head)
+    if media is None:
+        raise UnsupportedType(_l("This file type is not allowed. Allowed: %(types)s.", types=ALLOWED_LABELS),
+                              fields={"allowed": ALLOWED_LABELS})
+    return media
+
+
 class _FilePart:
-    def __init__(self, storage: Storage, limit: int, filename: str) -> None:
-        self.storage, self.limit, self.filename = storage, limit, filename
+    def __init__(self, storage: Storage, limit: int, filename: str, sniffer: Sniffer) -> None:
+        self.storage, self.limit, self.filename, self.sniffer = storage, limit, filename, sniffer
         self.head = bytearray()
         self.writer: Writer | None = None
         self.hasher = hashlib.sha256()
@@ -48,11 +62,7 @@ class _FilePart:
         self.media_type: str | None = None
 
     def _start(self) -> None:
-        media = sniff(bytes(self.head))
-        if media is None:
-            raise UnsupportedType(_l("This file type is not allowed. Allowed: %(types)s.", types=ALLOWED_LABELS),
-                                  fields={"allowed": ALLOWED_LABELS})
-        self.media_type = media
+        self.media_type = self.sniffer(bytes(self.head))
         self.writer = self.storage.begin()
         self.writer.write(bytes(self.head))
         self.head.clear()
@@ -83,13 +93,20 @@ class _FilePart:
 
 
 def receive(stream: BinaryIO, content_type: str | None, storage: Storage, *, limit: int,
-            content_length: int | None = None) -> Upload:
-    """Parse a multipart body with one ``file`` part; commit it to storage or leave nothing."""
+            content_length: int | None = None, sniffer: Sniffer = sniff_evidence,
+            before_file: Callable[[dict[str, str]], Any] | None = None,
+            max_field_bytes: int = MAX_FIELD_BYTES) -> Upload:
+    """Parse a multipart body with one ``file`` part; commit it to storage or leave nothing.
+
+    ``sniffer`` names the allow-list (evidence by default; the media server's recordings
+    accept WebM only); ``before_file`` sees the fields sent before the file and may refuse
+    before a single file byte is stored (the recording callback checks its signature there).
+    """
     mimetype, options = parse_options_header(content_type or "")
     boundary = options.get("boundary")
     if mimetype != "multipart/form-data" or not boundary:
         raise BadInput(_l("Send the file as multipart/form-data."), code="multipart_required")
-    if content_length is not None and content_length > limit + MAX_FIELD_BYTES * 4:
+    if content_length is not None and content_length > limit + max_field_bytes * 4:
         raise TooLarge(_l("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024)), code="file_too_large")
     decoder = MultipartDecoder(boundary.encode("latin-1"))
     fields: dict[str, str] = {}
@@ -117,7 +134,9 @@ def receive(stream: BinaryIO, content_type: str | None, storage: Storage, *, lim
                 if isinstance(event, File):
                     if event.name != "file" or part is not None or done is not None:
                         raise BadInput(_l("Send exactly one file, in the field named file."), code="one_file")
-                    part = _FilePart(storage, limit, event.filename or "")
+                    if before_file is not None:
+                        before_file(fields)
+                    part = _FilePart(storage, limit, event.filename or "", sniffer)
                     current = part
                 elif isinstance(event, Field):
                     current = event.name
@@ -130,12 +149,14 @@ def receive(stream: BinaryIO, content_type: str | None, storage: Storage, *, lim
                             done, part, current = part, None, None
                     else:
                         buf.extend(event.data)
-                        if len(buf) > MAX_FIELD_BYTES:
+                        if len(buf) > max_field_bytes:
                             raise TooLarge(_l("A form field is too long."))
                         if not event.more_data:
                             fields[str(current)] = buf.decode("utf-8", "replace")
                             buf.clear()
         if done is None:
+            if before_file is not None:
+                before_file(fields)  # a refusal of the sender outranks "no file"
             raise BadInput(_l("Choose a file to upload."), fields={"file": _l("Choose a file to upload.")})
         assert done.writer is not None and done.media_type is not None
         key = done.writer.commit()

@@ -2,7 +2,7 @@
 
 The media server posts multipart ``session_id, sha256, started_at, ended_at, file`` and
 signs the SHA-256 it computed (mediation/callbacks.py). The body is read from the socket
-in chunks (werkzeug's sans-IO decoder, as odr/evidence/streaming.py does for uploads):
+in chunks by odr/evidence/streaming.py (the uploads' reader, with a WebM-only sniffer):
 the signature is checked on the ``sha256`` field *before* any file byte is stored, the
 file is hashed while it streams into evidence storage, and the record is written only if
 the received bytes hash to the signed value. Anything else aborts the write and leaves
@@ -11,27 +11,23 @@ nothing behind. A repeated delivery (the media server retries) finds the stored 
 
 from __future__ import annotations
 
-import hashlib
 import re
-from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from werkzeug.exceptions import ClientDisconnected
-from werkzeug.http import parse_options_header
-from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from mediation.protocol import parse_iso, recording_signed_bytes, verify_callback
 from odr.audit.services import record
-from odr.core.errors import BadInput, Conflict, TooLarge, Unauthorized, UnsupportedType
-from odr.core.storage import Storage, Writer, get_storage
+from odr.core.errors import BadInput, Conflict, Unauthorized, UnsupportedType
+from odr.core.storage import Storage, get_storage
 from odr.core.time import local
+from odr.evidence import streaming
+from odr.evidence.streaming import Upload
 from odr.extensions import db
 from odr.scheduling.video_events import load_session
 
-READ_SIZE = 256 * 1024
 MAX_FIELD_BYTES = 4096
 DEFAULT_MAX_RECORDING_BYTES = 8 * 1024 * 1024 * 1024
 WEBM_MAGIC = b"\x1a\x45\xdf\xa3"  # EBML header: the media server records WebM
@@ -42,15 +38,10 @@ class BadSignature(Unauthorized):
     code = "bad_signature"
 
 
-@dataclass
-class Received:
-    """What arrived: the form fields and the stored (not yet recorded) file."""
-
-    fields: dict[str, str] = field(default_factory=dict)
-    key: str | None = None
-    filename: str = ""
-    size: int = 0
-    sha256: str = ""
+def _webm_only(head: bytes) -> str:
+    if not head.startswith(WEBM_MAGIC):
+        raise UnsupportedType(_l("A recording must be a WebM file."))
+    return "video/webm"
 
 
 def _check_signature(fields: dict[str, str], header: str | None, secret: str) -> str:
@@ -65,75 +56,11 @@ def _check_signature(fields: dict[str, str], header: str | None, secret: str) ->
 
 
 def receive(stream: BinaryIO, content_type: str | None, header: str | None, secret: str,
-            storage: Storage, limit: int) -> Received:
+            storage: Storage, limit: int) -> Upload:
     """Stream the multipart body into ``storage``; signature first, nothing kept on failure."""
-    mimetype, options = parse_options_header(content_type or "")
-    boundary = options.get("boundary")
-    if mimetype != "multipart/form-data" or not boundary:
-        raise BadInput(_l("Send the recording as multipart/form-data."), code="multipart_required")
-    # no decoder-wide limit: it would count file bytes too; fields are capped below
-    decoder = MultipartDecoder(boundary.encode("latin-1"))
-    out = Received()
-    current: str | None = None
-    in_file = False
-    buf = bytearray()
-    writer: Writer | None = None
-    hasher = hashlib.sha256()
-    try:
-        finished = False
-        while not finished:
-            try:
-                chunk = stream.read(READ_SIZE)
-            except ClientDisconnected:
-                raise BadInput(_l("The upload was interrupted."), code="upload_interrupted") from None
-            decoder.receive_data(chunk if chunk else None)
-            while True:
-                event = decoder.next_event()
-                if isinstance(event, NeedData):
-                    if not chunk:
-                        raise BadInput(_l("The upload was interrupted."), code="upload_interrupted")
-                    break
-                if isinstance(event, Epilogue):
-                    finished = True
-                    break
-                if isinstance(event, File):
-                    if event.name != "file" or writer is not None or out.key is not None:
-                        raise BadInput(_l("Send exactly one file, in the field named file."), code="one_file")
-                    _check_signature(out.fields, header, secret)  # before a single byte is stored
-                    out.filename = (event.filename or "recording.webm")[:200]
-                    writer, in_file = storage.begin(), True
-                elif isinstance(event, Field):
-                    current, in_file = event.name, False
-                    buf.clear()
-                elif isinstance(event, Data):
-                    if in_file and writer is not None:
-                        if out.size == 0 and event.data and not event.data.startswith(WEBM_MAGIC[:len(event.data)]):
-                            raise UnsupportedType(_l("A recording must be a WebM file."))
-                        out.size += len(event.data)
-                        if out.size > limit:
-                            raise TooLarge(_l("The recording is too large."), code="file_too_large")
-                        hasher.update(event.data)
-                        writer.write(event.data)
-                        if not event.more_data:
-                            out.key, writer, in_file = writer.commit(), None, False
-                    else:
-                        buf.extend(event.data)
-                        if len(buf) > MAX_FIELD_BYTES:
-                            raise TooLarge(_l("A form field is too long."))
-                        if not event.more_data:
-                            out.fields[str(current)] = buf.decode("utf-8", "replace")
-                            buf.clear()
-        if out.key is None:
-            _check_signature(out.fields, header, secret)
-            raise BadInput(_l("The recording file is missing."), code="file_missing")
-        out.sha256 = hasher.hexdigest()
-        return out
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        if out.key is not None:
-            storage.delete(out.key)
-        raise
+    return streaming.receive(stream, content_type, storage, limit=limit, sniffer=_webm_only,
+                             before_file=lambda fields: _check_signature(fields, header, secret),
+                             max_field_bytes=MAX_FIELD_BYTES)
 
 
 def store_recording(stream: BinaryIO, content_type: str | None, header: str | None) -> Any:
@@ -148,8 +75,6 @@ def store_recording(stream: BinaryIO, content_type: str | None, header: str | No
         claimed = _check_signature(got.fields, header, cfg["MEDIA_SECRET"])
         if got.sha256 != claimed:
             raise BadInput(_l("The recording does not match its signed SHA-256."), code="hash_mismatch")
-        if got.size == 0:
-            raise BadInput(_l("The recording is empty."), code="file_empty")
         session = load_session({"session_id": got.fields.get("session_id")})
         existing = db.session.execute(select(Evidence).where(
             Evidence.kind == "recording", Evidence.sha256 == got.sha256)).scalars().first()
@@ -167,7 +92,7 @@ def store_recording(stream: BinaryIO, content_type: str | None, header: str | No
             title=str(_l("Recording of the video session (%(start)s – %(end)s)", start=started, end=ended))[:200],
             description=str(_l("Recorded by the platform with the consent of everyone present; "
                                "private caucus time is never recorded.")),
-            filename=got.filename, size=got.size, sha256=got.sha256, media_type="video/webm",
+            filename=(got.filename or "recording.webm")[:200], size=got.size, sha256=got.sha256, media_type="video/webm",
             storage_key=got.key, visibility="all", submitted_by_id=None)
         db.session.add(evidence)
         db.session.flush()

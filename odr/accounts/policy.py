@@ -16,7 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, or_, select
+from sqlalchemy import inspect as sa_inspect
 
 from odr.accounts.models import Role, User
 from odr.core.errors import Forbidden, NotFound, Unauthorized
@@ -63,16 +64,22 @@ def case_relations(user: Any, case: Any) -> frozenset[str]:
     from odr.cases.models import Agent, CaseParty
 
     rel: set[str] = set()
-    sides = db.session.execute(
-        select(CaseParty.side).where(CaseParty.case_id == case.id, CaseParty.user_id == user.id)
-    ).scalars().all()
+    loaded = sa_inspect(case).unloaded if hasattr(case, "_sa_instance_state") else {"parties"}
+    if "parties" not in loaded and "agents" not in loaded:  # a list page loaded them already
+        side_of = {p.id: p.side for p in case.parties}
+        sides = [p.side for p in case.parties if p.user_id == user.id]
+        agent_sides = [side_of[a.party_id] for a in case.agents if a.user_id == user.id and a.party_id in side_of]
+    else:
+        sides = db.session.execute(
+            select(CaseParty.side).where(CaseParty.case_id == case.id, CaseParty.user_id == user.id)
+        ).scalars().all()
+        agent_sides = db.session.execute(
+            select(CaseParty.side).join(Agent, Agent.party_id == CaseParty.id)
+            .where(Agent.case_id == case.id, Agent.user_id == user.id)
+        ).scalars().all()
     rel.update(sides)
     if sides:
         rel.add("party")
-    agent_sides = db.session.execute(
-        select(CaseParty.side).join(Agent, Agent.party_id == CaseParty.id)
-        .where(Agent.case_id == case.id, Agent.user_id == user.id)
-    ).scalars().all()
     if agent_sides:
         rel.add("agent")
         rel.update(f"agent_{s}" for s in agent_sides)
@@ -85,8 +92,13 @@ def case_relations(user: Any, case: Any) -> frozenset[str]:
     if user.role == Role.ORG_ADMIN and case.organization_id is not None and case.organization_id == user.organization_id:
         rel.add("org_admin")
     if user.role in Role.COURT and user.court_id is not None:
-        if case.court_id == user.court_id or _has_confirmation_at(case.id, user.court_id):
+        judge_id = _application_at(case.id, user.court_id)
+        if case.court_id == user.court_id or judge_id is not None:
             rel.add("court")
+        if judge_id is not None:
+            rel.add("reviewing_court")  # the court an application for confirmation was made to
+            if user.role == Role.JUDGE and judge_id == user.id:
+                rel.add("presiding")  # hosts the court's hearing and writes its record
     if user.role == Role.ADMIN:
         rel.add("admin")
     result = frozenset(rel)
@@ -94,16 +106,19 @@ def case_relations(user: Any, case: Any) -> frozenset[str]:
     return result
 
 
-def _has_confirmation_at(case_id: int, court_id: int) -> bool:
+def _application_at(case_id: int, court_id: int) -> int | None:
+    """The presiding judge's id (0 while none is assigned) of the case's latest application
+    made to ``court_id``; None when that court has none (a pending one is not yet made)."""
     from odr.confirmation.models import ConfirmationApplication
 
-    return bool(db.session.execute(
-        select(exists().where(
+    row = db.session.execute(
+        select(ConfirmationApplication.judge_id).where(
             ConfirmationApplication.case_id == case_id,
             ConfirmationApplication.court_id == court_id,
             ConfirmationApplication.status != "pending_consent",
-        ))
-    ).scalar())
+        ).order_by(ConfirmationApplication.id.desc()).limit(1)
+    ).first()
+    return None if row is None else (row.judge_id or 0)
 
 
 def participant(user: Any, case: Any) -> bool:
@@ -246,6 +261,11 @@ def _mediator_manage(user: Any, profile: Any) -> bool:
     return _manages_mediator(user, profile)
 
 
+#: the photo shown in the public directory: whoever edits the profile (the organization's
+#: admin, a platform admin, the mediator themself), on the web page and the API alike
+rule("mediator.photo")(_mediator_manage)
+
+
 def _rel(*capacities: str) -> Rule:
     wanted = set(capacities)
 
@@ -293,6 +313,23 @@ rule("agreement.view", "agreement.comment")(_rel(*_PARTIES, "mediator", "org_adm
 rule("agreement.sign")(_rel("party", "agent", "mediator"))
 rule("minutes.view")(_rel(*_PARTIES, "mediator", "org_admin", "court", "admin"))
 rule("minutes.confirm")(_rel("party", "agent"))
+
+
+@rule("session.minutes.write")
+def _session_minutes_write(user: Any, session: Any) -> bool:
+    """Who writes one session's minutes. A mediation's are the mediator's (as
+    ``case.minutes.write``); a court hearing's record (询问笔录) is the court's own: the
+    presiding judge's or a clerk's seated in that hearing — never the mediator's, who is
+    not the court and is not even in the room."""
+    rel = case_relations(user, _case_of(session))
+    if getattr(session, "kind", None) != "hearing":
+        return "mediator" in rel
+    if "presiding" in rel:
+        return True
+    return (user.role == Role.CLERK and "reviewing_court" in rel
+            and any(a.user_id == user.id and a.role == "clerk" for a in session.attendees))
+
+
 rule("document.view")(_rel(*_PARTIES, "mediator", "org_admin", "court", "admin"))
 rule("document.issue")(_rel("mediator", "org_admin"))
 

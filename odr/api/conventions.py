@@ -135,12 +135,17 @@ def integration_token() -> Any:
     return token if token is not None and token.kind == "integration" else None
 
 
-def page(query: Select, params: dict[str, Any], serialize: Any) -> Any:
-    """Run ``query`` one page at a time: ``{"items": [...], "total": N}``."""
+def page(query: Select, params: dict[str, Any], serialize: Any = None, *, serialize_all: Any = None) -> Any:
+    """Run ``query`` one page at a time: ``{"items": [...], "total": N}``.
+
+    ``serialize`` turns one row into JSON; ``serialize_all`` takes the whole page at once,
+    for lists whose rows would otherwise each load their related objects separately.
+    """
     page_no, per_page = params.get("page", 1), params.get("per_page", 20)
     total = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
     rows = db.session.execute(query.limit(per_page).offset((page_no - 1) * per_page)).scalars().all()
-    return jsonify({"items": [serialize(r) for r in rows], "total": total})
+    items = serialize_all(list(rows)) if serialize_all is not None else [serialize(r) for r in rows]
+    return jsonify({"items": items, "total": total})
 
 
 def created(body: Any) -> Any:

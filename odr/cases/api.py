@@ -13,7 +13,7 @@ from odr.api.schema import Int, List, Money, Obj, Str
 from odr.cases import services
 from odr.cases.lifecycle import STATUSES
 from odr.cases.models import Case, Category, Source
-from odr.cases.serialize import case_events, case_json, event_json
+from odr.cases.serialize import case_events, case_json, cases_json, event_json
 
 _AGENT = Obj({"name": Str(max_len=100), "id_number": Str(required=False, nullable=True, max_len=18),
               "phone": Str(required=False, nullable=True, max_len=20)})
@@ -94,7 +94,7 @@ def cases_list(query: dict[str, Any]) -> Any:
     q = policy.visible_cases(user).order_by(Case.id.desc())
     if query.get("status"):
         q = q.where(Case.status == query["status"])
-    return page(q, query, lambda c: case_json(c, user))
+    return page(q, query, serialize_all=lambda cases: cases_json(cases, user))
 
 
 @endpoint("/cases/<int:case_id>", summary="One case", response=CASE_OUT, errors=(401, 404))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from odr.accounts import policy
 from odr.audit.models import AuditEvent
@@ -28,18 +29,41 @@ def party_json(p: CaseParty, *, full: bool) -> dict[str, Any]:
     return out
 
 
-def case_deadlines(case: Case) -> list[dict[str, Any]]:
+def _deadline_rows(case_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     table = db.metadata.tables.get("deadline")
-    if table is None:
-        return []
-    rows = db.session.execute(
-        select(table.c.id, table.c.kind, table.c.due_at, table.c.status)
-        .where(table.c.case_id == case.id).order_by(table.c.due_at)).all()
+    out: dict[int, list[dict[str, Any]]] = {cid: [] for cid in case_ids}
+    if table is None or not case_ids:
+        return out
     from odr.core.time import ensure_aware
-    return [{"id": r.id, "kind": r.kind, "due_at": iso(ensure_aware(r.due_at)), "status": r.status} for r in rows]
+
+    rows = db.session.execute(
+        select(table.c.case_id, table.c.id, table.c.kind, table.c.due_at, table.c.status)
+        .where(table.c.case_id.in_(case_ids)).order_by(table.c.due_at, table.c.id)).all()
+    for r in rows:
+        out[r.case_id].append({"id": r.id, "kind": r.kind, "due_at": iso(ensure_aware(r.due_at)), "status": r.status})
+    return out
 
 
-def case_json(case: Case, viewer: Any = None) -> dict[str, Any]:
+def case_deadlines(case: Case) -> list[dict[str, Any]]:
+    return _deadline_rows([case.id])[case.id]
+
+
+def cases_json(cases: list[Case], viewer: Any = None) -> list[dict[str, Any]]:
+    """A page of cases in a fixed number of queries, not six per case.
+
+    Parties, agents and claims come in one ``selectinload`` each (which also lets
+    ``policy.case_relations`` read the viewer's capacity from them instead of asking the
+    database), deadlines in one query for the page.
+    """
+    if not cases:
+        return []
+    db.session.execute(select(Case).where(Case.id.in_([c.id for c in cases])).options(
+        selectinload(Case.claims), selectinload(Case.parties), selectinload(Case.agents))).scalars().all()
+    deadlines = _deadline_rows([c.id for c in cases])
+    return [case_json(c, viewer, deadlines=deadlines[c.id]) for c in cases]
+
+
+def case_json(case: Case, viewer: Any = None, *, deadlines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Identity numbers and contact details only for people working on the case."""
     rel = policy.case_relations(viewer, case) if viewer is not None else frozenset()
     full = bool(rel & {"filer", "applicant", "agent_applicant", "mediator", "org_admin", "court", "admin"})
@@ -54,7 +78,7 @@ def case_json(case: Case, viewer: Any = None) -> dict[str, Any]:
         "organization_id": case.organization_id, "mediator_id": case.mediator_id,
         "preferred_mediator_id": case.preferred_mediator_id, "court_id": case.court_id,
         "region_code": case.region_code, "court_case_number": case.court_case_number,
-        "deadlines": case_deadlines(case), "created_at": iso(case.created_at),
+        "deadlines": case_deadlines(case) if deadlines is None else deadlines, "created_at": iso(case.created_at),
         "submitted_at": iso(case.submitted_at), "accepted_at": iso(case.accepted_at),
         "end_reason": case.end_reason,
     }

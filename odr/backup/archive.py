@@ -66,6 +66,10 @@ def _decode(value: Any) -> Any:
     return value
 
 
+#: Other files in the main storage that rows point to, by table: column.
+_EXTRA_FILES: dict[str, tuple[str, ...]] = {"signature": ("image_key",), "mediator_profile": ("photo_key",)}
+
+
 def _tables() -> list[Table]:
     return list(db.metadata.sorted_tables)
 
@@ -126,15 +130,20 @@ def create_backup(path: Path) -> BackupReport:
                         file_refs.append(("evidence", row["storage_key"], row["sha256"]))
                     elif table.name == "document":
                         file_refs.append(("documents", row["storage_key"], row["sha256"]))
+                    for column in _EXTRA_FILES.get(table.name, ()):
+                        if row[column]:  # drawn signatures, mediator photos: hashed when copied
+                            file_refs.append(("evidence", row[column], ""))
                 rows[table.name] = count
                 _add_bytes(tar, f"tables/{table.name}.jsonl", buf.getvalue())
             trans.rollback()
             total = 0
-            for area, key, _sha in file_refs:
+            for i, (area, key, sha) in enumerate(file_refs):
                 if area == "evidence":
                     data = b"".join(_evidence_chunks(key))
                 else:
                     data = _document_bytes({"storage_key": key})
+                if not sha:
+                    file_refs[i] = (area, key, hashlib.sha256(data).hexdigest())
                 total += len(data)
                 _add_bytes(tar, f"files/{area}/{key}", data)
             revision = _alembic_revision(conn)

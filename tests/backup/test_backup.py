@@ -82,3 +82,34 @@ def test_restore_reports_a_damaged_file(app, client, world, tmp_path, fresh_data
         assert "hash mismatch" in result.output
         db.session.remove()
         db.engine.dispose()
+
+
+def test_drawn_signatures_and_photos_travel_with_the_backup(app, client, world, tmp_path, fresh_database_url):
+    """Files that rows point to outside evidence and documents are copied and restored too."""
+    from odr.core.storage import get_storage
+    from odr.mediators.models import MediatorProfile
+
+    photo = b"\xff\xd8\xff\xe0" + b"photo-bytes" * 50
+    writer = get_storage().begin()
+    writer.write(photo)
+    key = writer.commit()
+    profile = db.session.get(MediatorProfile, world.mediators[0].id)
+    profile.photo_key = key
+    db.session.commit()
+    archive = tmp_path / "backup.tar"
+    result = app.test_cli_runner().invoke(args=["odr", "backup", "--output", str(archive)])
+    assert result.exit_code == 0, result.output
+    with tarfile.open(archive) as tar:
+        assert tar.extractfile(f"files/evidence/{key}").read() == photo
+
+    target = create_app(TestConfig(tmp_path / "restored", fresh_database_url))
+    with target.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        db.create_all()
+        result = target.test_cli_runner().invoke(args=["odr", "restore", str(archive)])
+        assert result.exit_code == 0, result.output
+        assert db.session.get(MediatorProfile, world.mediators[0].id).photo_key == key
+        with get_storage().open(key) as fh:
+            assert fh.read() == photo
+        db.session.remove()
+        db.engine.dispose()

@@ -76,6 +76,8 @@ class Config:
         self.SMTP_PASSWORD = _env("ODR_SMTP_PASSWORD")
         self.SMTP_STARTTLS = _env_bool("ODR_SMTP_STARTTLS", False)
         self.MAIL_FROM = _env("ODR_MAIL_FROM", "odr@localhost")
+        #: "" (off), "email", "sms" or "email,sms": agreement signers also enter a one-time code
+        self.SIGNING_CODE_CHANNELS = _env("ODR_SIGNING_CODE_CHANNELS", "") or ""
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _env_bool("ODR_SECURE_COOKIES", False)

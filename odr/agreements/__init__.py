@@ -31,6 +31,14 @@ def _can(action: str, obj: Any) -> bool:
     return policy.can(current_user, action, obj)
 
 
+def _signature_image(signature: Any) -> str | None:
+    """A signature's drawn image as a data: URI for pages that already checked
+    ``agreement.view`` (the agreement pages); None when nothing was drawn."""
+    from odr.agreements.drawn import data_uri
+
+    return data_uri(getattr(signature, "image_key", None))
+
+
 def init_app(app: Flask) -> None:
     from odr.agreements import models  # noqa: F401
     from odr.agreements.services import signing_status
@@ -38,3 +46,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["case_agreements"] = _case_agreements
     app.jinja_env.globals["agreement_signing"] = signing_status
     app.jinja_env.globals["agreement_can"] = _can
+    app.jinja_env.globals["agreement_signature_image"] = _signature_image

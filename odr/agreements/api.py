@@ -7,7 +7,7 @@ from typing import Any
 from flask import jsonify, request
 
 from odr.accounts import policy
-from odr.agreements import services
+from odr.agreements import codes, drawn, services
 from odr.agreements.models import Agreement
 from odr.api.conventions import created, require_user
 from odr.api.registry import endpoint
@@ -22,7 +22,12 @@ TERM = Obj({"obligor": Str(max_len=120), "obligee": Str(required=False, nullable
 
 SIGNATURE_OUT = {"type": "object", "properties": {
     "user_id": {"type": "integer"}, "role": {"type": "string"}, "party_id": {"type": ["integer", "null"]},
-    "signed_at": {"type": "string"}, "content_hash": {"type": "string"}}}
+    "signed_at": {"type": "string"}, "content_hash": {"type": "string"},
+    "drawn_image": {"type": "boolean", "description": "a drawn signature image was given"}}}
+SIGN_CODE_OUT = {"type": "object", "required": ["channels", "expires_at"], "properties": {
+    "channels": {"type": "array", "items": {"type": "string", "enum": ["email", "sms"]}},
+    "sent_to": {"type": "array", "items": {"type": "string"}, "description": "masked addresses"},
+    "expires_at": {"type": "string"}, "resend_after": {"type": "string"}}}
 AGREEMENT_OUT = {"type": "object", "required": ["id", "version", "status", "content_hash"], "properties": {
     "id": {"type": "integer"}, "case_id": {"type": "integer"}, "version": {"type": "integer"},
     "status": {"type": "string", "enum": ["draft", "effective", "superseded"]},
@@ -46,7 +51,8 @@ def agreement_json(a: Agreement) -> dict[str, Any]:
                    "due_date": t.due_date.isoformat() if t.due_date else None, "method": t.method}
                   for t in a.terms],
         "signatures": [{"user_id": s.user_id, "role": s.role, "party_id": s.party_id,
-                        "signed_at": iso(s.signed_at), "content_hash": s.content_hash}
+                        "signed_at": iso(s.signed_at), "content_hash": s.content_hash,
+                        "drawn_image": bool(s.image_key)}
                        for s in a.signatures],
         "effective_at": iso(a.effective_at), "created_at": iso(a.created_at),
     }
@@ -95,13 +101,28 @@ def agreement_get(agreement_id: int) -> Any:
 @endpoint("/agreements/<int:agreement_id>/sign", "POST", summary="E-sign an agreement version (parties, mediator)",
           body=Obj({"password": Str(max_len=128),
                     "content_hash": Str(required=False, nullable=True, pattern=r"[0-9a-f]{64}",
-                                        description="the hash of the version you read; 409 if it changed")}),
-          response=AGREEMENT_OUT, errors=(400, 403, 404, 409, 422))
+                                        description="the hash of the version you read; 409 if it changed"),
+                    "code": Str(required=False, nullable=True, max_len=12,
+                                description="the one-time code from POST …/sign-code; required only where "
+                                            "signing codes are configured (ODR_SIGNING_CODE_CHANNELS)"),
+                    "signature_image": Str(required=False, nullable=True, max_len=drawn.MAX_BYTES * 8,
+                                           description="optional drawn signature: a PNG of at most 200 KB, "
+                                                       "base64 or a data:image/png;base64 URL")}),
+          response=AGREEMENT_OUT, errors=(400, 403, 404, 409, 413, 415, 422))
 def agreement_sign(agreement_id: int, body: dict[str, Any]) -> Any:
     agreement = policy.get_or_404(Agreement, agreement_id, "agreement.sign")
     services.sign(agreement, require_user(), body["password"], ip=request.remote_addr,
-                  user_agent=request.headers.get("User-Agent"), expected_hash=body.get("content_hash"))
+                  user_agent=request.headers.get("User-Agent"), expected_hash=body.get("content_hash"),
+                  code=body.get("code"), signature_image=body.get("signature_image"))
     return jsonify(agreement_json(agreement))
+
+
+@endpoint("/agreements/<int:agreement_id>/sign-code", "POST",
+          summary="Send the signer a one-time signing code by e-mail/SMS (where configured)",
+          response=SIGN_CODE_OUT, errors=(403, 404, 409, 422, 429, 503))
+def agreement_sign_code(agreement_id: int) -> Any:
+    agreement = policy.get_or_404(Agreement, agreement_id, "agreement.sign")
+    return jsonify(codes.issue(agreement, require_user()).as_json())
 
 
 @endpoint("/agreements/<int:agreement_id>/comments", "POST", summary="Comment on a draft agreement",

@@ -47,6 +47,15 @@ class AgreementForm(FlaskForm):
 class SignForm(FlaskForm):
     password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=128)])
     content_hash = HiddenField()
+    #: shown only where signing codes are configured; the service says when it is missing
+    code = StringField(_l("One-time code"), validators=[Optional(), Length(max=12)],
+                       render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6})
+    #: the drawn signature as a data:image/png;base64 URL (odr/static/js/signature_pad.js)
+    signature_image = HiddenField()
+
+
+class SignCodeForm(FlaskForm):
+    """Only the CSRF token: the button that asks for a one-time signing code."""
 
 
 class CommentForm(FlaskForm):

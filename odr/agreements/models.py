@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.core.model_mixins import TimestampMixin
+from odr.core.time import now
 from odr.core.types import UTCDateTime
 from odr.extensions import db
 
@@ -81,3 +82,30 @@ class AgreementComment(TimestampMixin, db.Model):
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreement.id"), index=True, nullable=False)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class SigningCode(db.Model):
+    """A one-time signing code (``ODR_SIGNING_CODE_CHANNELS``), see odr.agreements.codes.
+
+    Only a keyed hash of the code is kept, bound to the signer, the agreement version and
+    its content hash. ``outcome`` is None while the code can still be used, then one of
+    ``used``, ``locked`` (too many wrong tries), ``expired``, ``replaced`` (a newer code
+    was sent) or ``undelivered`` (no channel took it).
+    """
+
+    __tablename__ = "agreement_signing_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreement.id"), nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), nullable=False)
+    content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    code_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    salt: Mapped[str] = mapped_column(String(32), nullable=False)
+    channels: Mapped[str] = mapped_column(String(32), default="", nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_agreement_signing_code_signer", "agreement_id", "user_id"),)

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from odr.accounts import policy
 from odr.accounts.services import check_password_for
-from odr.agreements.models import Agreement, Signature
+from odr.agreements import codes, drawn
+from odr.agreements.models import Agreement, Signature, SigningCode
 from odr.agreements.services import EFFECTIVE, SUPERSEDED, _tell_parties, compute_hash, signing_status
 from odr.audit.services import record
 from odr.cases import lifecycle
@@ -45,16 +46,21 @@ def _capacities(agreement: Agreement, case: Case, actor: Any) -> list[tuple[str,
 
 
 def sign(agreement: Agreement, actor: Any, password: str, *, ip: str | None = None,
-         user_agent: str | None = None, expected_hash: str | None = None) -> list[Signature]:
+         user_agent: str | None = None, expected_hash: str | None = None,
+         code: str | None = None, signature_image: str | bytes | None = None) -> list[Signature]:
     """Sign ``agreement`` as ``actor`` after re-checking their password.
 
     A party signs for their own party record, an agent for the party they represent,
     the mediator once, after every party. ``expected_hash`` is the hash the signer was
-    shown; if the version changed meanwhile the signature is refused (409). Returns
-    the signatures made; the last one makes the agreement effective.
+    shown; if the version changed meanwhile the signature is refused (409). Where
+    signing codes are configured (odr.agreements.codes) ``code`` must be the one-time
+    code sent to the signer. ``signature_image`` is an optional drawn signature (PNG
+    as a data: URL, base64 or bytes, see odr.agreements.drawn). Returns the signatures
+    made; the last one makes the agreement effective.
     """
     if not policy.can(actor, "agreement.sign", agreement):
         raise Forbidden()
+    image = drawn.clean(signature_image)  # bad input is refused before any work or write
     case = db.session.get(Case, agreement.case_id)
     if agreement.status == SUPERSEDED:
         raise Conflict(_l("This version has been replaced by a newer one. Read and sign the current version."),
@@ -81,20 +87,40 @@ def sign(agreement: Agreement, actor: Any, password: str, *, ip: str | None = No
         if not wanted:
             raise RuleBroken(_l("The mediator signs after every party has signed."),
                              code="parties_sign_first")
+    code_row = codes.check(agreement, actor, code)  # None when codes are off
+    image_key = drawn.store(image) if image else None
+    try:
+        made = _store_signatures(agreement, case, actor, wanted, ip=ip, user_agent=user_agent,
+                                 image_key=image_key, code_row=code_row)
+    except BaseException:
+        if image_key:  # the signature was not stored: neither is its image
+            drawn.discard(image_key)
+        raise
+    return made
+
+
+def _store_signatures(agreement: Agreement, case: Case, actor: Any, wanted: list[tuple[str, int | None]], *,
+                      ip: str | None, user_agent: str | None, image_key: str | None,
+                      code_row: SigningCode | None) -> list[Signature]:
+    """One transaction: the signatures, the spent code, the audit events, and the effect."""
     moment = now()
     made = []
     for role, party_id in wanted:
         sig = Signature(agreement_id=agreement.id, user_id=actor.id, role=role, party_id=party_id,
                         signed_at=moment, ip=(ip or "")[:64] or None,
                         user_agent=(user_agent or "")[:400] or None,
-                        content_hash=agreement.content_hash)
+                        content_hash=agreement.content_hash, image_key=image_key)
         agreement.signatures.append(sig)
         made.append(sig)
+    if code_row is not None:
+        codes.consume(code_row)
     db.session.flush()
     for sig in made:
         record("agreement.sign", agreement, actor=actor,
                after={"version": agreement.version, "role": sig.role, "party_id": sig.party_id,
-                      "content_hash": sig.content_hash, "ip": sig.ip})
+                      "content_hash": sig.content_hash, "ip": sig.ip,
+                      "verified_by": ["password", "code"] if code_row is not None else ["password"],
+                      "drawn_image": bool(image_key)})
     if all(row["signature"] is not None for row in signing_status(agreement)):
         _take_effect(agreement, case, actor)
     db.session.commit()

@@ -10,11 +10,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from odr.accounts import policy
-from odr.agreements import services
-from odr.agreements.forms import AgreementForm, CommentForm, SignForm
+from odr.agreements import codes, services
+from odr.agreements.forms import AgreementForm, CommentForm, SignCodeForm, SignForm
 from odr.agreements.models import Agreement
 from odr.cases.models import Case
 from odr.core.errors import BadInput, DomainError
+from odr.extensions import db
 
 bp = Blueprint("agreements", __name__)
 
@@ -46,8 +47,6 @@ def version(agreement_id: int) -> Any:
 
 
 def agreement_case(agreement: Agreement) -> Case:
-    from odr.extensions import db
-
     return db.session.get(Case, agreement.case_id)
 
 
@@ -142,11 +141,15 @@ def sign(agreement_id: int) -> Any:
         try:
             services.sign(agreement, current_user, form.password.data or "",
                           ip=request.remote_addr, user_agent=request.headers.get("User-Agent"),
-                          expected_hash=form.content_hash.data or None)
+                          expected_hash=form.content_hash.data or None, code=form.code.data or None,
+                          signature_image=form.signature_image.data or None)
         except DomainError as exc:
+            db.session.rollback()
             for name, message in exc.fields.items():
                 if hasattr(form, name):
                     getattr(form, name).errors = [str(message)]
+            if "signature_image" in exc.fields:
+                form.signature_image.data = ""  # the refused drawing is not drawn back
             flash(str(exc.message), "error")
             status = exc.status
         else:
@@ -158,5 +161,30 @@ def sign(agreement_id: int) -> Any:
     else:
         flash(_("Enter your password to sign."), "error")
         status = 400
+    return _render_sign(case, agreement, form, status)
+
+
+def _render_sign(case: Case, agreement: Agreement, form: SignForm, status: int = 200) -> Any:
     return render_template("agreements/sign.html", case=case, agreement=agreement, form=form,
-                           signing=services.signing_status(agreement)), status
+                           signing=services.signing_status(agreement), codes_on=codes.required(),
+                           code_form=SignCodeForm()), status
+
+
+@bp.post("/agreements/<int:agreement_id>/sign-code")
+def sign_code(agreement_id: int) -> Any:
+    """Send the signer a one-time code (where configured), then back to the signing page."""
+    agreement = policy.get_or_404(Agreement, agreement_id, "agreement.sign")
+    if not SignCodeForm().validate_on_submit():
+        flash(_("The form expired. Please try again."), "error")
+        return redirect(url_for("agreements.sign", agreement_id=agreement.id))
+    try:
+        issued = codes.issue(agreement, current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        form = SignForm()
+        form.content_hash.data = agreement.content_hash
+        return _render_sign(agreement_case(agreement), agreement, form, exc.status)
+    flash(_("We sent a 6-digit code to %(where)s. It is valid for %(n)d minutes.",
+            where=", ".join(issued.sent_to), n=int(codes.TTL.total_seconds() // 60)), "info")
+    return redirect(url_for("agreements.sign", agreement_id=agreement.id))

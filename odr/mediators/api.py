@@ -1,10 +1,11 @@
-"""/staff (and, in the mediator-pool work, /mediators and availability)."""
+"""/staff (and, in the mediator-pool work, /mediators, availability and photos)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import jsonify, request
+from flask_babel import lazy_gettext as _l
 
 from odr.accounts import policy
 from odr.accounts.models import Role
@@ -13,6 +14,8 @@ from odr.api.core_views import USER_OUT, user_json
 from odr.api.registry import endpoint
 from odr.api.schema import DateTime, Int, List, Obj, Str
 from odr.cases.models import Category
+from odr.core.errors import BadInput
+from odr.mediators import photos
 from odr.mediators.availability import availability_json, set_availability
 from odr.mediators.directory import directory_query, mediator_detail_json, mediator_json
 from odr.mediators.models import MediatorProfile
@@ -56,7 +59,9 @@ MEDIATOR_OUT = {"type": "object",
                                "available": {"type": "boolean"},
                                "rating": {"type": ["object", "null"]},
                                "bio": {"type": ["string", "null"]},
-                               "qualifications": {"type": ["string", "null"]}}}
+                               "qualifications": {"type": ["string", "null"]},
+                               "photo_url": {"type": ["string", "null"], "format": "uri-reference",
+                                             "description": "The photo's address on this server, or null"}}}
 SLOT = {"type": "object", "required": ["weekday", "start", "end"],
         "properties": {"weekday": {"type": "integer"}, "start": {"type": "string"}, "end": {"type": "string"}}}
 AVAILABILITY_OUT = {"type": "object", "required": ["weekly", "exceptions"],
@@ -106,3 +111,39 @@ def mediators_availability_get(mediator_id: int) -> Any:
 def mediators_availability_put(mediator_id: int, body: dict[str, Any]) -> Any:
     profile = policy.get_or_404(MediatorProfile, mediator_id, "mediator.manage")
     return jsonify(set_availability(profile, body["weekly"], body.get("exceptions") or [], require_user()))
+
+
+PHOTO_FORM = {"type": "object", "required": ["file"],
+              "properties": {"file": {"type": "string", "format": "binary",
+                                      "description": "JPEG, PNG or WebP (sniffed from the content), at most 5 MB; "
+                                                     "stored re-encoded as a JPEG of at most 600x750 without "
+                                                     "metadata"}}}
+PHOTO_OUT = {"type": "object", "required": ["id", "photo_url"],
+             "properties": {"id": {"type": "integer"},
+                            "photo_url": {"type": ["string", "null"], "format": "uri-reference"}}}
+
+
+def _photo_json(profile: MediatorProfile) -> dict[str, Any]:
+    return {"id": profile.user_id, "photo_url": photos.photo_url(profile)}
+
+
+@endpoint("/mediators/<int:mediator_id>/photo", "PUT",
+          summary="Upload or replace the mediator's photo (their organization admin, a platform admin, "
+                  "the mediator)", multipart=PHOTO_FORM, response=PHOTO_OUT, errors=(400, 401, 403, 404, 413, 415))
+def mediators_photo_put(mediator_id: int) -> Any:
+    profile = policy.get_or_404(MediatorProfile, mediator_id, "mediator.photo")
+    actor = require_user()
+    request.max_content_length = photos.MAX_PHOTO_REQUEST_BYTES  # before the body is read
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        msg = _l("Send the photo as multipart/form-data in a field named file.")
+        raise BadInput(msg, code="file_missing", fields={"file": msg})
+    return jsonify(_photo_json(photos.set_photo(profile, photos.read_upload(upload.stream), actor)))
+
+
+@endpoint("/mediators/<int:mediator_id>/photo", "DELETE",
+          summary="Remove the mediator's photo (their organization admin, a platform admin, the mediator)",
+          response=PHOTO_OUT, errors=(401, 403, 404))
+def mediators_photo_delete(mediator_id: int) -> Any:
+    profile = policy.get_or_404(MediatorProfile, mediator_id, "mediator.photo")
+    return jsonify(_photo_json(photos.remove_photo(profile, require_user())))

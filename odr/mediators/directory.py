@@ -20,6 +20,7 @@ from odr.accounts.models import User
 from odr.core.time import DEFAULT_TZ, now
 from odr.extensions import db
 from odr.mediators.models import AvailabilityException, AvailabilitySlot, MediatorProfile, MediatorTag, tags_ready
+from odr.mediators.photos import photo_url
 from odr.mediators.ratings import rating_summary
 
 
@@ -80,7 +81,7 @@ def mediator_json(profile: MediatorProfile, user: User) -> dict[str, Any]:
             "region_code": profile.region_code, "years_of_practice": profile.years_of_practice,
             "status": profile.status, "active_cases": profile.active_cases, "max_cases": profile.max_cases,
             "available": profile.status == "active" and profile.active_cases < profile.max_cases,
-            "rating": rating_summary(profile)}
+            "rating": rating_summary(profile), "photo_url": photo_url(profile)}
 
 
 def mediator_detail_json(profile: MediatorProfile, user: User) -> dict[str, Any]:

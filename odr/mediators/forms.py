@@ -12,8 +12,10 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from werkzeug.datastructures import MultiDict
 from wtforms import (
+    BooleanField,
     IntegerField,
     PasswordField,
     SelectMultipleField,
@@ -76,6 +78,19 @@ class ProfileForm(FlaskForm):
                 "specialties": list(self.specialties.data or []), "languages": self.languages.data or "",
                 "region_code": self.region_code.data, "qualifications": self.qualifications.data,
                 "years_of_practice": _raw(self.years_of_practice), "max_cases": _raw(self.max_cases)}
+
+
+class EditProfileForm(ProfileForm):
+    """The edit page also takes the photo: chosen with the other fields, so a refused photo
+    comes back next to everything else that was typed (nothing is saved until all is fine)."""
+
+    photo = FileField(_l("New photo (JPEG, PNG or WebP, at most 5 MB)"))
+    remove_photo = BooleanField(_l("Remove the current photo"))
+
+    def chosen_photo(self) -> Any:
+        """The uploaded file, or None when the file input was left empty."""
+        upload = self.photo.data
+        return upload if upload is not None and getattr(upload, "filename", "") else None
 
 
 class NewMediatorForm(ProfileForm):

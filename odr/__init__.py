@@ -37,7 +37,9 @@ def create_app(config: Any = None) -> Flask:
     app.config.from_object(cfg)
     app.instance_path = app.config["INSTANCE_PATH"]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    app.config["MAX_CONTENT_LENGTH"] = None  # uploads are streamed and limited per endpoint
+    # Every request body is capped (an ordinary form, JSON, the CSRF check reading a form
+    # before any login): streamed uploads lift the cap and apply their own limit.
+    app.config["MAX_CONTENT_LENGTH"] = app.config.get("MAX_REQUEST_BYTES", 16 * 1024 * 1024)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),

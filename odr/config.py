@@ -76,6 +76,8 @@ class Config:
         self.SMTP_PASSWORD = _env("ODR_SMTP_PASSWORD")
         self.SMTP_STARTTLS = _env_bool("ODR_SMTP_STARTTLS", False)
         self.MAIL_FROM = _env("ODR_MAIL_FROM", "odr@localhost")
+        #: the largest request body outside the streamed uploads (forms, JSON, a PDF to verify)
+        self.MAX_REQUEST_BYTES = _env_int("ODR_MAX_REQUEST_BYTES", 16 * 1024 * 1024)
         #: "" (off), "email", "sms" or "email,sms": agreement signers also enter a one-time code
         self.SIGNING_CODE_CHANNELS = _env("ODR_SIGNING_CODE_CHANNELS", "") or ""
         self.SESSION_COOKIE_HTTPONLY = True

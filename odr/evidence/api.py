@@ -16,6 +16,7 @@ from odr.evidence.models import Evidence
 from odr.evidence.serialize import evidence_json
 from odr.evidence.services import receive_evidence, visible_evidence, withdraw_evidence
 from odr.evidence.sniff import ALLOWED_LABELS
+from odr.evidence.streaming import lift_request_cap
 
 EVIDENCE_OUT = {"type": "object",
                 "required": ["id", "title", "filename", "size", "sha256", "media_type", "submitted_by", "created_at"],
@@ -41,6 +42,7 @@ UPLOAD_FORM = {"type": "object", "required": ["file", "title"],
           multipart=UPLOAD_FORM, response=EVIDENCE_OUT, errors=(400, 401, 403, 404, 409, 413, 415, 507))
 def evidence_upload(case_id: int) -> Any:
     case = policy.get_or_404(Case, case_id, "case.evidence.upload")
+    lift_request_cap()
     ev = receive_evidence(case, require_user(), request.stream, request.headers.get("Content-Type"),
                           request.content_length)
     return created(evidence_json(ev))

@@ -92,6 +92,15 @@ class _FilePart:
             self.writer = None
 
 
+def lift_request_cap() -> None:
+    """Let this request's body past the app-wide MAX_CONTENT_LENGTH: a streamed upload
+    reads it in chunks and enforces its own limit (with a message that names it), so
+    werkzeug must not refuse it first. Call before touching ``request.stream``."""
+    from flask import request
+
+    request.max_content_length = 1 << 62  # Flask treats None as "use the app's cap"
+
+
 def receive(stream: BinaryIO, content_type: str | None, storage: Storage, *, limit: int,
             content_length: int | None = None, sniffer: Sniffer = sniff_evidence,
             before_file: Callable[[dict[str, str]], Any] | None = None,

@@ -25,6 +25,7 @@ from odr.evidence.download import content_response
 from odr.evidence.models import Evidence
 from odr.evidence.serialize import evidence_json
 from odr.evidence.services import receive_evidence, withdraw_evidence
+from odr.evidence.streaming import lift_request_cap
 from odr.extensions import csrf, db
 from odr.web.errors import error_response
 
@@ -57,6 +58,7 @@ def upload(case_id: int) -> Any:
     target = request.args.get("next", "")
     back = target if target.startswith("/") and not target.startswith("//") and "\\" not in target \
         else url_for("cases.detail", case_id=case.id) + "#evidence"
+    lift_request_cap()
     try:
         ev = receive_evidence(case, current_user, request.stream, request.headers.get("Content-Type"),
                               request.content_length)

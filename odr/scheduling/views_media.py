@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from mediation.protocol import CALLBACK_SIGNATURE_HEADER, EVENTS_PATH, RECORDINGS_PATH, verify_callback
 from odr.accounts import policy
 from odr.core.errors import BadInput, DomainError, TooLarge, Unauthorized
+from odr.evidence.streaming import lift_request_cap
 from odr.extensions import csrf, db
 from odr.scheduling import video_events, video_recordings
 
@@ -59,6 +60,7 @@ def recordings() -> Any:
     policy.public()
     if not request.headers.get(CALLBACK_SIGNATURE_HEADER):
         raise Unauthorized(_l("The callback signature is missing."), code="bad_signature")
+    lift_request_cap()
     evidence = video_recordings.store_recording(
         request.stream, request.headers.get("Content-Type"),
         request.headers.get(CALLBACK_SIGNATURE_HEADER))

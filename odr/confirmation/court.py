@@ -19,6 +19,7 @@ from odr.accounts.models import Role, User
 from odr.audit.services import record
 from odr.cases.lifecycle import transition
 from odr.confirmation import rules
+from odr.confirmation.hearing import follow_presiding
 from odr.confirmation.models import ConfirmationApplication, MaterialsRequest
 from odr.confirmation.outputs import tell
 from odr.confirmation.paperwork import issue_ruling, last_performance_date
@@ -160,6 +161,7 @@ def assign_judge(application: ConfirmationApplication, actor: User, judge_id: in
         application.clerk_id = actor.id
     record("confirmation.assign", application, actor=actor, before={"judge_id": before},
            after={"judge_id": judge.id})
+    follow_presiding(application, before, actor)  # an open hearing's host seat moves with the judge
     if judge.id != actor.id:
         tell(judge, "confirmation_assigned", _l("Judicial confirmation assigned to you"),
              _l("Case %(number)s is yours to review.", number=application.case.number or application.case_id),

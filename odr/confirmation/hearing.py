@@ -40,7 +40,10 @@ def seats_for(application: ConfirmationApplication, actor: User) -> list[tuple[i
     """The court's side of the hearing: presiding judge first, then the clerk and the actor.
 
     A hearing needs a presiding judge because the judge hosts the room (admits, removes,
-    ends); a clerk scheduling before a judge is assigned is told to assign one first.
+    ends); a clerk scheduling before a judge is assigned is told to assign one first. Only
+    the presiding judge sits as "judge": anyone else of the court, a second judge included,
+    sits as "clerk" and does not host (the room token's role follows the same rule,
+    ``odr.scheduling.video_room.seat_for``).
     """
     if actor is None or actor.role not in Role.COURT or actor.court_id != application.court_id:
         raise Forbidden(_l("Only staff of the court the application was made to can do this."))
@@ -50,17 +53,48 @@ def seats_for(application: ConfirmationApplication, actor: User) -> list[tuple[i
     seats: dict[int, str] = {presiding: "judge"}
     if application.clerk_id:
         seats.setdefault(application.clerk_id, "clerk")
-    seats.setdefault(actor.id, "judge" if actor.role == Role.JUDGE else "clerk")
+    seats.setdefault(actor.id, "clerk")
     return list(seats.items())
 
 
+def take_the_chair(application: ConfirmationApplication, actor: User) -> None:
+    """A judge who calls a hearing on an application nobody presides over yet presides.
+
+    The host seat is read from ``application.judge_id`` whenever someone joins, so the judge
+    who sat as "judge" at the proposal must be the one recorded there. Flushes; the
+    proposal's transaction commits it (or a refusal rolls it back with the proposal).
+    """
+    if application.judge_id is not None or actor.role != Role.JUDGE:
+        return
+    application.judge_id = actor.id
+    db.session.flush()
+    record("confirmation.assign", application, actor=actor, before={"judge_id": None},
+           after={"judge_id": actor.id, "implicit": True, "reason": "hearing"})
+
+
 def court_seats(case: Any, actor: User) -> list[tuple[int, str]]:
-    """Registered with ``odr.scheduling.hearings``: refuse unless the actor's court is handling it."""
+    """Registered with ``odr.scheduling.hearings``: refuse unless the actor's court is handling it.
+
+    Called when a hearing is proposed, so a judge proposing one without a presiding judge
+    assigned takes the chair here (:func:`take_the_chair`)."""
     application = application_at_court(case, getattr(actor, "court_id", None))
     if application is None:
         raise Conflict(_l("A hearing can be held only while your court is reviewing an application for "
                           "judicial confirmation of this case."), code="invalid_state")
-    return seats_for(application, actor)
+    seats = seats_for(application, actor)
+    take_the_chair(application, actor)
+    return seats
+
+
+def follow_presiding(application: ConfirmationApplication, before: int | None, actor: User) -> None:
+    """The presiding judge changed (``court.assign_judge``): the open hearings' seats follow.
+
+    The room token already follows (it is read from the application); this moves the
+    booking: the new judge takes the host seat and the time, the previous one leaves.
+    """
+    if before == application.judge_id or application.judge_id is None:
+        return
+    hearings.change_presiding(application.case, before, application.judge_id, actor)
 
 
 def schedule(application: ConfirmationApplication, actor: User, starts_at: Any,

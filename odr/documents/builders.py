@@ -16,8 +16,9 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from odr.accounts.models import User
+from odr.accounts.models import Role, User
 from odr.agreements import services as agreements
+from odr.agreements.drawn import data_uri as drawn_image_uri
 from odr.agreements.models import Agreement
 from odr.cases.models import Agent, Case, CaseParty
 from odr.core.errors import BadInput
@@ -35,6 +36,8 @@ DISPUTE_TYPES = {
     "medical": "医疗纠纷", "consumer": "消费纠纷", "traffic": "道路交通事故纠纷",
     "property_management": "物业纠纷", "land_contract": "土地承包经营纠纷", "other": "其他纠纷",
 }
+#: The title of a court hearing's minutes (the same document kind, issued by the court).
+HEARING_RECORD = "询问笔录"
 METHOD_WORDS = {"lump_sum": "一次性支付", "instalments": "分期支付", "act": ""}
 
 
@@ -108,14 +111,31 @@ def _record_lines(body: str) -> list[dict[str, str]]:
     return out
 
 
+def _hearing_court(session: MediationSession, author: User | None) -> dict[str, Any]:
+    """A court hearing's record is the court's (询问笔录): the court issues it, the presiding
+    judge (the session's "judge" seat) and the clerk who recorded it sign."""
+    seats = list(db.session.execute(select(SessionAttendee).where(
+        SessionAttendee.session_id == session.id)).scalars())
+    judge = next((db.session.get(User, a.user_id) for a in seats if a.role == "judge"), None)
+    recorder = author if author is not None and author.role == Role.CLERK else next(
+        (u for u in (db.session.get(User, a.user_id) for a in seats if a.role == "clerk")
+         if u is not None and u.role == Role.CLERK), None)
+    court = db.session.get(Court, judge.court_id) if judge is not None and judge.court_id else None
+    require({_l("judge"): judge, _l("court"): court})
+    return {"court": court, "judge": judge, "recorder": recorder}
+
+
 def issue_minutes(minutes: Minutes, actor: Any = None) -> Document:
-    """调解笔录 from the Minutes record, its session's attendees and their confirmations."""
+    """调解笔录 from the Minutes record, its session's attendees and their confirmations;
+    询问笔录 issued by the court when the session was the court's hearing."""
     case = db.session.get(Case, minutes.case_id)
-    org = _org(case)
     session = db.session.get(MediationSession, minutes.session_id) if minutes.session_id else None
+    hearing = _hearing_court(session, db.session.get(User, minutes.author_id)) \
+        if session is not None and session.kind == "hearing" else None
+    org = _org(case) if hearing is None else None
     started = (session.started_at or session.starts_at) if session else minutes.created_at
     ended = (session.ended_at or session.ends_at) if session else minutes.created_at
-    mediator = db.session.get(User, minutes.author_id)
+    mediator = db.session.get(User, minutes.author_id) if hearing is None else hearing["judge"]
     require({_l("minutes text"): (minutes.body or "").strip(), _l("mediator"): mediator})
     confirmed = {c.user_id: c.confirmed_at for c in db.session.execute(
         select(MinutesConfirmation).where(MinutesConfirmation.minutes_id == minutes.id)).scalars()}
@@ -130,7 +150,7 @@ def issue_minutes(minutes: Minutes, actor: Any = None) -> Document:
     attendees = [{"role": roles[uid][0], "name": roles[uid][1]} for uid in people]
     confirmations = [{"role": roles[uid][0], "name": roles[uid][1], "signed_at": confirmed.get(uid)}
                      for uid in people]
-    ctx = {"organization": {"name": org.name},
+    ctx = {"organization": {"name": org.name} if org else None,
            "case_title": f"{_names(case.applicants())}与{_names(case.respondents())}"
                          f"{DISPUTE_TYPES.get(case.category, '其他纠纷')}",
            "started_at": local(started), "ended_at": local(ended),
@@ -138,9 +158,17 @@ def issue_minutes(minutes: Minutes, actor: Any = None) -> Document:
            "attendees": attendees, "record": _record_lines(minutes.body),
            "confirmations": [{**c, "signed_at": local(c["signed_at"]) if c["signed_at"] else None}
                              for c in confirmations]}
+    if hearing is not None:  # the court, 审判员 and 书记员; only the author's line is signed by saving
+        del ctx["mediator"]
+        ctx.update(hearing=True, court={"name": hearing["court"].name},
+                   **{seat: {"name": user.display_name,
+                             "signed_at": local(minutes.created_at) if user.id == minutes.author_id else None}
+                      if user is not None else None
+                      for seat, user in (("judge", hearing["judge"]), ("recorder", hearing["recorder"]))})
+    issuer = hearing["court"].name if hearing is not None else org.name
     return issue_document(case, DocumentKind.MINUTES, ctx, number=_case_number(case),
-                          title=DOCUMENT_KINDS[DocumentKind.MINUTES], issuer=org.name,
-                          minutes=minutes, actor=actor)
+                          title=HEARING_RECORD if hearing is not None else DOCUMENT_KINDS[DocumentKind.MINUTES],
+                          issuer=issuer, minutes=minutes, actor=actor)
 
 
 # ---------------------------------------------------------------- settlement agreement
@@ -203,11 +231,12 @@ def issue_agreement(agreement: Agreement, actor: Any = None) -> Document:
     for row in status:
         sig = row["signature"]
         signed_at = local(sig.signed_at) if sig else None
+        image = drawn_image_uri(sig.image_key) if sig else None  # a data: URI the restricted fetcher allows
         if row["role"] == "mediator":
-            mediator = {"name": row["name"], "signed_at": signed_at}
+            mediator = {"name": row["name"], "signed_at": signed_at, "image": image}
         else:
             label = "申请人" if row["party"].side == "applicant" else "被申请人"
-            signatures.append({"name": row["name"], "role": label, "signed_at": signed_at})
+            signatures.append({"name": row["name"], "role": label, "signed_at": signed_at, "image": image})
     seal = agreements.seal_signature(agreement)
     points = [line.strip() for line in (agreement.points_in_dispute or "").splitlines() if line.strip()]
     ctx = {**_parties(case), "organization": {"name": org.name},

@@ -59,18 +59,20 @@ def video_join_session(session_id: int) -> Any:
 def video_minutes_list(session_id: int) -> Any:
     session = policy.get_or_404(MediationSession, session_id, "minutes.view")
     case = db.session.get(Case, session.case_id)
-    writer = policy.can(require_user(), "case.minutes.write", case)
+    writer = policy.can(require_user(), "session.minutes.write", session)
     items = [minutes_json(m) for m in minutes_service.versions(case, session)
-             if writer or m.status != minutes_service.DRAFT]  # a draft is the mediator's until shared
+             if writer or m.status != minutes_service.DRAFT]  # a draft is the writer's until shared
     return jsonify({"items": items, "total": len(items)})
 
 
-@endpoint("/sessions/<int:session_id>/minutes", "PUT", summary="Write the session minutes (mediator); submit asks the parties to confirm",
+@endpoint("/sessions/<int:session_id>/minutes", "PUT",
+          summary="Write the session minutes (the mediator; in a court hearing the presiding judge or "
+                  "seated clerk); submit asks the parties to confirm",
           tags=["scheduling"], body=Obj({"body": Str(max_len=minutes_service.MAX_BODY),
                                           "submit": Bool(required=False, default=False)}),
           response=MINUTES_OUT, errors=(400, 401, 403, 404, 409))
 def video_minutes_save(session_id: int, body: dict[str, Any]) -> Any:
-    session = policy.get_or_404(MediationSession, session_id, "case.minutes.write")
+    session = policy.get_or_404(MediationSession, session_id, "session.minutes.write")
     case = db.session.get(Case, session.case_id)
     saved = minutes_service.save_minutes(case, session, require_user(), body["body"], submit=body["submit"])
     return jsonify(minutes_json(saved))

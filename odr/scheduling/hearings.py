@@ -24,7 +24,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from odr.accounts.models import User
 from odr.audit.services import record
@@ -32,8 +32,8 @@ from odr.core.errors import Conflict
 from odr.core.time import now
 from odr.extensions import db
 from odr.notifications.services import notify
-from odr.scheduling.booking import check_time, clashes, parse_start, session_state
-from odr.scheduling.models import MediationSession, SessionAttendee
+from odr.scheduling.booking import blocks, check_time, clashes, parse_start, session_state
+from odr.scheduling.models import BusyBlock, MediationSession, SessionAttendee
 from odr.scheduling.notices import when
 
 HEARING = "hearing"
@@ -118,6 +118,41 @@ def propose_hearing(case: Any, actor: Any, starts_at: Any, minutes: int | None =
     if commit:
         db.session.commit()
     return session
+
+
+def change_presiding(case: Any, old_id: int | None, new_id: int, actor: Any) -> list[MediationSession]:
+    """Move the host seat of the case's open hearings from ``old_id`` to ``new_id``.
+
+    The new judge accepts by being assigned and, for a booked hearing, takes its busy
+    blocks — refused (Conflict) if they already have a session then, so a reassignment
+    never double-books a judge. The previous judge's seat and blocks are released. Flushes;
+    the caller (the reassignment) commits.
+    """
+    moved = []
+    for session in case_hearings(case, OPEN_STATUSES):
+        booked = session.status in ("booked", "live")
+        seat = next((a for a in session.attendees if a.user_id == new_id), None)
+        if booked and seat is None and clashes(new_id, session.starts_at, session.ends_at, session.id):
+            raise Conflict(_l("The judge already has a session at the time of this case's hearing."),
+                           code="double_booking")
+        # whoever held the host seat before (old_id; any stray "judge" seat too) leaves it
+        leaving = {a.user_id for a in session.attendees if a.role == "judge"} | {old_id}
+        leaving.discard(new_id)
+        for att in [a for a in session.attendees if a.user_id in leaving]:
+            session.attendees.remove(att)
+        db.session.execute(delete(BusyBlock).where(BusyBlock.session_id == session.id,
+                                                  BusyBlock.user_id.in_(leaving - {None})))
+        if seat is None:
+            session.attendees.append(SessionAttendee(user_id=new_id, role="judge", accepted_at=now()))
+            if booked:
+                for start in blocks(session.starts_at, session.ends_at):
+                    db.session.add(BusyBlock(user_id=new_id, block_start=start, session_id=session.id))
+        else:
+            seat.role, seat.accepted_at = "judge", seat.accepted_at or now()
+        db.session.flush()
+        record("session.reseat", session, actor=actor, before={"judge_id": old_id}, after={"judge_id": new_id})
+        moved.append(session)
+    return moved
 
 
 def _tell_parties(case: Any, session: MediationSession, actor: Any) -> None:

@@ -1,5 +1,9 @@
 """Session minutes (调解笔录): written by the mediator, confirmed by each party.
 
+A court hearing's minutes are the court's record (询问笔录): the presiding judge or the
+clerk seated in the hearing writes them, the parties read and confirm them the same way,
+and the mediator — not the court — does not write them (policy ``session.minutes.write``).
+
 Minutes are made electronically during the session and the undisputed facts are
 confirmed in writing [E §22]. So a text someone has confirmed never changes under them:
 the mediator edits a draft in place only while nobody has confirmed it; any later change
@@ -24,11 +28,12 @@ from odr.cases.models import Case, CaseParty
 from odr.core.errors import BadInput, Conflict, Forbidden, NotFound
 from odr.core.time import iso, now
 from odr.extensions import db
+from odr.scheduling.hearings import HEARING
 from odr.scheduling.models import MediationSession, Minutes, MinutesConfirmation
 
 DRAFT, CONFIRMING, CONFIRMED, SUPERSEDED = "draft", "confirming", "confirmed", "superseded"
 MAX_BODY = 100_000
-#: The mediator writes minutes once the session is booked (preparing), live or over.
+#: Minutes are written once the session is booked (preparing), live or over.
 WRITABLE_SESSION_STATUSES = ("booked", "live", "ended")
 
 
@@ -100,14 +105,18 @@ def _clean(body: Any) -> str:
 
 def save_minutes(case: Case, session: MediationSession, actor: Any, body: Any, *,
                  submit: bool = False) -> Minutes:
-    """Save the mediator's text; ``submit`` asks the parties to confirm it.
+    """Save the writer's text (the mediator's, or the court's in a hearing); ``submit`` asks
+    the parties to confirm it.
 
     In place while nobody confirmed the current version, else a new version (see the
     module docstring). Saving the same text again changes nothing.
     """
     if session.case_id != case.id:
         raise NotFound()
-    if not policy.can(actor, "case.minutes.write", case):
+    if not policy.can(actor, "session.minutes.write", session):
+        if session.kind == HEARING:
+            raise Forbidden(_l("Only the presiding judge or the clerk seated in the hearing writes "
+                               "the hearing record."))
         raise Forbidden(_l("Only the case's mediator writes the minutes."))
     if session.status not in WRITABLE_SESSION_STATUSES:
         raise Conflict(_l("Minutes are written for a booked, running or finished session."),

@@ -24,6 +24,7 @@ from odr.cases.models import Case
 from odr.core.errors import Conflict, Forbidden, RuleBroken
 from odr.core.time import ensure_aware, iso, now
 from odr.extensions import db
+from odr.scheduling.hearings import HEARING
 from odr.scheduling.models import MediationSession, SessionAttendee
 
 #: How early before the booked start people may come in (lobby, camera check).
@@ -57,9 +58,15 @@ def session_case(session: MediationSession) -> Case:
     return db.session.get(Case, session.case_id)
 
 
-def seat_for(user: Any, case: Case) -> RoomSeat | None:
+def seat_for(user: Any, case: Case, kind: str | None = None) -> RoomSeat | None:
     """The user's seat from their relation to the case now (not from the booking), so an
-    agent appointed after the booking can still come in; None for onlookers (admins)."""
+    agent appointed after the booking can still come in; None for onlookers (admins).
+
+    In a court hearing (``kind == "hearing"``) the token's role decides who hosts
+    (``mediation.protocol.HOST_ROLES``), so only the application's presiding judge sits as
+    "judge"; the rest of the reviewing court's staff, a second judge included, sit as
+    "clerk", and staff of any other court have no seat. The seat follows a reassignment at
+    once, because it is read from the application, not from the booking."""
     rel = policy.case_relations(user, case)
     if "mediator" in rel:
         return RoomSeat("mediator", None)
@@ -70,21 +77,27 @@ def seat_for(user: Any, case: Case) -> RoomSeat | None:
     if "filer" in rel:
         return RoomSeat("party", "applicant")
     if "court" in rel and user.role in (Role.JUDGE, Role.CLERK):
-        return RoomSeat(user.role, None)
+        if kind != HEARING:
+            return RoomSeat(user.role, None)
+        if "presiding" in rel:
+            return RoomSeat("judge", None)
+        if "reviewing_court" in rel:
+            return RoomSeat("clerk", None)
     return None
 
 
 def check_can_enter(session: MediationSession, user: Any, at: datetime | None = None) -> RoomSeat:
     """Raise the clear reason why ``user`` cannot enter now; return their seat otherwise."""
     case = session_case(session)
-    seat = seat_for(user, case)
+    seat = seat_for(user, case, session.kind)
+    if session.kind == HEARING and (seat is None or seat.role == "mediator"):
+        # the court hears the parties (its own staff, not another court's); the mediator's
+        # part ended with the agreement
+        raise Forbidden(_l("A court hearing is for the court's staff, the parties and their agents."),
+                        code="not_a_participant")
     if seat is None:
         raise Forbidden(_l("Only the mediator, the parties, their agents and the court's staff "
                            "take part in a session."), code="not_a_participant")
-    if session.kind == "hearing" and seat.role == "mediator":
-        # the court hears the parties; the mediator's part ended with the agreement
-        raise Forbidden(_l("A court hearing is for the court's staff, the parties and their agents."),
-                        code="not_a_participant")
     if session.status not in JOINABLE_STATUSES:
         raise Conflict(_l("This session is %(status)s; only a booked session can be joined.",
                           status=session.status), code="session_not_joinable")
@@ -124,7 +137,7 @@ def set_recording_consent(session: MediationSession, user: Any, consent: bool) -
     The media server enforces consent in the room itself; this is the lasting record the
     law asks for (a recording stands in for minutes only with both sides' consent).
     """
-    seat = seat_for(user, session_case(session))
+    seat = seat_for(user, session_case(session), session.kind)
     if seat is None:
         raise Forbidden(_l("Only the session's participants give consent to recording."),
                         code="not_a_participant")

@@ -44,9 +44,10 @@ def case_minutes_panel(case: Any) -> list[PanelRow]:
     sessions = db.session.execute(select(MediationSession).where(
         MediationSession.case_id == case.id, MediationSession.status.in_(PANEL_SESSION_STATUSES))
         .order_by(MediationSession.starts_at)).scalars().all()
-    can_write = policy.can(current_user, "case.minutes.write", case)
     rows = []
     for session in sessions:
+        # per session: a hearing's record is the court's to write, a mediation's the mediator's
+        can_write = _can_write(session)
         latest = minutes_service.current(case, session)
         if latest is not None and latest.status == minutes_service.DRAFT and not can_write:
             latest = None
@@ -57,8 +58,13 @@ def case_minutes_panel(case: Any) -> list[PanelRow]:
     return rows
 
 
-def _can_write(case: Any) -> bool:
-    return case is not None and policy.can(current_user, "case.minutes.write", case)
+def _can_write(obj: Any) -> bool:
+    """May the viewer write the minutes of this session (or, given a case, the case's)?"""
+    if obj is None:
+        return False
+    if isinstance(obj, MediationSession):
+        return policy.can(current_user, "session.minutes.write", obj)
+    return policy.can(current_user, "case.minutes.write", obj)
 
 
 def init_video(app: Flask) -> None:

@@ -42,7 +42,7 @@ def room_state(session: MediationSession, user: Any) -> tuple[bool, str | None]:
 
 def room_attributes(session: MediationSession, case: Case, user: Any) -> dict[str, str]:
     """The data-* attributes room.js reads (see its header)."""
-    seat = video_room.seat_for(user, case)
+    seat = video_room.seat_for(user, case, session.kind)
     mine = video_room.attendee(session, user)
     opens, closes = video_room.join_window(session)
     cfg = current_app.config
@@ -69,13 +69,14 @@ def room(session_id: int) -> Any:
     session = policy.get_or_404(MediationSession, session_id, "session.view")
     case = _case(session)
     can_enter, why_not = room_state(session, current_user)
-    is_mediator = policy.can(current_user, "case.minutes.write", case)
+    # the mediator in a mediation; the presiding judge or seated clerk in a court hearing
+    writer = policy.can(current_user, "session.minutes.write", session)
     latest = minutes_service.current(case, session)
     return render_template(
         "sessions/room.html", session=session, case=case, can_enter=can_enter, why_not=why_not,
         attrs=room_attributes(session, case, current_user), consent=video_room.attendee(session, current_user),
-        seat=video_room.seat_for(current_user, case), is_mediator=is_mediator, minutes=latest,
-        can_write=is_mediator and session.status in minutes_service.WRITABLE_SESSION_STATUSES)
+        seat=video_room.seat_for(current_user, case, session.kind), minutes=latest,
+        can_write=writer and session.status in minutes_service.WRITABLE_SESSION_STATUSES)
 
 
 @bp.post("/sessions/<int:session_id>/recording-consent")
@@ -96,9 +97,9 @@ def recording_consent(session_id: int) -> Any:
 def minutes_edit(session_id: int) -> Any:
     session = policy.get_or_404(MediationSession, session_id, "minutes.view")
     case = _case(session)
-    can_write = policy.can(current_user, "case.minutes.write", case)
+    can_write = policy.can(current_user, "session.minutes.write", session)
     if request.method == "POST":
-        policy.authorize("case.minutes.write", case)
+        policy.authorize("session.minutes.write", session)
         text = request.form.get("body", "")
         try:
             saved = minutes_service.save_minutes(case, session, current_user, text,

@@ -118,9 +118,10 @@ def test_double_booking_of_a_party_is_refused(client: FlaskClient, world: World)
     session.status = "cancelled"  # keep its blocks: a clash must come from BusyBlock, not the open-hearing rule
     db.session.commit()
     later = _start() + timedelta(minutes=30)
-    # a clerk cannot call a hearing before a judge is assigned to preside (the judge hosts the room)
-    no_judge = _propose(client, app_id, "clerk", later)
-    assert no_judge.status_code == 409 and no_judge.get_json()["error"]["code"] == "no_judge"
+    # the judge who called the first hearing presides now (application.judge_id), so the clerk may
+    # call one too; the parties' busy time refuses it (no_judge: tests/confirmation/test_hearing_seats.py)
+    by_clerk = _propose(client, app_id, "clerk", later)
+    assert by_clerk.status_code == 409 and by_clerk.get_json()["error"]["code"] == "double_booking"
     resp = _propose(client, app_id, "judge", later)
     assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "double_booking"
     assert db.session.execute(select(MediationSession).where(MediationSession.case_id == case.id)).scalars() \

@@ -27,6 +27,8 @@
       waiting: 'The mediator is in a private session (caucus) with other participants. Please wait.',
       caucus: 'Private session (caucus) with the mediator.',
       lost: 'Connection lost, reconnecting…', ended: 'The session has ended.',
+      retryIn: 'Connection lost. Trying again in {n} s…', retryJoin: 'Trying again in {n} s…',
+      replaced: 'You joined this session from another window; this one is closed.',
       removed: 'The mediator removed you from the session.',
       denied: 'Camera or microphone access was denied. Allow it in the browser settings and reload, or join without them.',
       nodevice: 'No camera or microphone was found. You can still join and listen.',
@@ -49,6 +51,8 @@
       waiting: '调解员正在与其他参与人进行背对背调解，请稍候。',
       caucus: '您正在与调解员进行背对背调解。',
       lost: '连接中断，正在重新连接…', ended: '本次调解已结束。',
+      retryIn: '连接中断，{n} 秒后重新连接…', retryJoin: '{n} 秒后重试…',
+      replaced: '您已在另一个窗口进入本次调解，此窗口已关闭。',
       removed: '调解员已将您移出本次调解。',
       denied: '摄像头或麦克风权限被拒绝。请在浏览器设置中允许后刷新页面，或不使用设备进入。',
       nodevice: '未找到摄像头或麦克风。您仍可进入并收听。',
@@ -96,8 +100,12 @@
     this.screen = null;
     this.pc = null;
     this.channel = null;
-    this.final = false;           // ended or removed: never reconnect
-    this.retries = 0;
+    this.final = false;           // ended, removed or replaced: never reconnect
+    this.retries = 0;             // failed attempts since the last good connection (backoff)
+    this.reconnectTimer = null;
+    this.countdown = null;
+    this.retryAt = 0;
+    this.connectedOnce = false;   // a failure before the first connection is "could not join", after it "lost"
     this.build();
   }
 
@@ -255,6 +263,7 @@
     }
     try { this.screen = await navigator.mediaDevices.getDisplayMedia({ video: true }); } catch (err) { return; }
     var track = this.screen.getVideoTracks()[0];
+    if ('contentHint' in track) { track.contentHint = 'detail'; }  // keep text sharp: lower the frame rate, not the resolution
     track.addEventListener('ended', function () { if (self.screen) { self.toggleShare(); } });
     await sender.replaceTrack(track);
     this.ui.shareBtn.textContent = this.t.stopShare;
@@ -263,10 +272,10 @@
   /* ---------- joining and signaling ---------- */
 
   Room.prototype.join = async function () {
-    var t = this.t;
+    var t = this.t, again = this.state === 'lost' && this.connectedOnce;
     if (this.final) { return; }
-    this.state = 'joining';
-    this.setStatus(t.joining);
+    this.state = again ? 'lost' : 'joining';  // a reconnect stays "lost" until the server's roster says where we are
+    this.setStatus(again ? t.lost : t.joining, again ? 'warn' : '');
     this.ui.prejoin.hidden = true;
     if (!this.local) { await this.openDevices(); }
     try {
@@ -277,11 +286,11 @@
       });
       var join = await resp.json();
       if (!resp.ok) { throw new Error((join.error && join.error.message) || resp.status); }
-      await this.connect(join);
-      this.retries = 0;
+      await this.connect(join);  // retries are reset only once the connection is up (onConnectionState)
     } catch (err) {
-      this.errors.push(String(err && err.message || err));
-      if (this.state === 'joining' || this.state === 'lost') { this.scheduleReconnect(t.joinFailed + (err && err.message || err)); }
+      var detail = String(err && err.message || err);
+      this.errors.push(detail);
+      if (!this.final) { this.scheduleReconnect(detail); }
     }
   };
 
@@ -301,6 +310,8 @@
     var channel = pc.createDataChannel('room');
     this.channel = channel;
     channel.addEventListener('message', function (ev) { self.onMessage(ev.data); });
+    // The server closed our connection (restart, or it dropped a dead peer): come back at once.
+    channel.addEventListener('close', function () { if (self.channel === channel && !self.final) { self.scheduleReconnect(); } });
     pc.addEventListener('track', function (ev) { self.remote[ev.transceiver.mid] = ev.track; self.renderTiles(); });
     pc.addEventListener('connectionstatechange', function () { self.onConnectionState(pc); });
     await pc.setLocalDescription(await pc.createOffer());
@@ -328,39 +339,69 @@
   Room.prototype.onConnectionState = function (pc) {
     var self = this;
     if (pc !== this.pc || this.final) { return; }
-    if (pc.connectionState === 'connected') { this.retries = 0; this.renderState(); }
-    if (pc.connectionState === 'failed' || pc.connectionState === 'closed') { this.scheduleReconnect(this.t.lost); }
+    if (pc.connectionState === 'connected') { this.retries = 0; this.connectedOnce = true; this.renderState(); }
+    if (pc.connectionState === 'failed' || pc.connectionState === 'closed') { this.scheduleReconnect(); }
     if (pc.connectionState === 'disconnected') {
-      setTimeout(function () { if (self.pc === pc && pc.connectionState === 'disconnected') { self.scheduleReconnect(self.t.lost); } }, 5000);
+      // Say so at once; ICE may still recover by itself, so rejoin only if it has not within 5 s.
+      this.state = 'lost';
+      this.setStatus(this.t.lost, 'warn');
+      setTimeout(function () { if (self.pc === pc && pc.connectionState === 'disconnected') { self.scheduleReconnect(); } }, 5000);
     }
   };
 
-  Room.prototype.scheduleReconnect = function (message) {
+  /* Close what is left of the connection and join again after a backoff delay (1, 2, 4 … 15 s,
+     with jitter so that every client of a restarted media server does not return in the same
+     instant). The page counts down to the next attempt; ``detail`` is shown only while the
+     first join has never succeeded ("Could not join the session: …"). */
+  Room.prototype.scheduleReconnect = function (detail) {
     var self = this;
-    if (this.final || this.reconnecting) { return; }
-    this.reconnecting = true;
+    if (this.final || this.reconnectTimer) { return; }
     this.state = 'lost';
-    this.setStatus(message || this.t.lost, 'warn');
     this.teardown();
-    var delay = Math.min(1000 * Math.pow(2, this.retries++), 15000);
-    setTimeout(function () { self.reconnecting = false; if (!self.final) { self.join(); } }, delay);
+    var base = Math.min(1000 * Math.pow(2, this.retries++), 15000);
+    var delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    this.retryAt = Date.now() + delay;
+    var prefix = !this.connectedOnce && detail ? this.t.joinFailed + detail + ' ' : '';
+    var text = this.connectedOnce ? this.t.retryIn : this.t.retryJoin;
+    var show = function () {
+      var left = Math.max(1, Math.ceil((self.retryAt - Date.now()) / 1000));
+      self.setStatus(prefix + text.replace('{n}', left), 'warn');
+    };
+    show();
+    this.countdown = setInterval(show, 1000);
+    this.reconnectTimer = setTimeout(function () { self.retryNow(); }, delay);
+  };
+
+  /* The waiting is over (timer, or the browser reports it is online again): try now. */
+  Room.prototype.retryNow = function () {
+    if (!this.reconnectTimer) { return; }
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.countdown);
+    this.reconnectTimer = null;
+    this.countdown = null;
+    if (!this.final) { this.join(); }
   };
 
   Room.prototype.teardown = function () {
     if (this.statsTimer) { clearInterval(this.statsTimer); this.statsTimer = null; }
-    if (this.pc) { try { this.pc.close(); } catch (e) { /* already closed */ } }
-    this.pc = null;
+    var pc = this.pc;
+    this.pc = null;       // first, so the events closing fires are ignored
     this.channel = null;
+    if (pc) { try { pc.close(); } catch (e) { /* already closed */ } }
     this.remote = {};
     this.tracks = [];
+    this.roster = [];     // who is in the room and whether it records is the server's to say again
+    this.recording = 'idle';
     this.renderTiles();
+    this.renderRoster();
   };
 
   Room.prototype.finish = function (kind) {
     this.final = true;
     this.state = kind;
+    if (this.reconnectTimer) { clearTimeout(this.reconnectTimer); clearInterval(this.countdown); this.reconnectTimer = null; }
     this.teardown();
-    this.setStatus(kind === 'removed' ? this.t.removed : this.t.ended, 'final');
+    this.setStatus(kind === 'removed' ? this.t.removed : kind === 'replaced' ? this.t.replaced : this.t.ended, 'final');
   };
 
   Room.prototype.send = function (message) {
@@ -377,6 +418,7 @@
       case 'recording': this.recording = msg.state; this.renderRecording(); break;
       case 'ended': this.finish('ended'); break;
       case 'removed': this.finish('removed'); break;
+      case 'replaced': this.finish('replaced'); break;  // the same person joined from another window
       case 'error': this.errors.push(msg.code); this.setStatus(this.t.error + ': ' + msg.message, 'error'); break;
       default: break;
     }
@@ -474,7 +516,8 @@
       if (s.type === 'inbound-rtp' && (s.kind === 'video' || s.kind === 'audio')) {
         var key = owners[s.mid] || s.mid || s.id;
         out[s.kind][key] = { mid: s.mid, bytesReceived: s.bytesReceived || 0, packetsReceived: s.packetsReceived || 0,
-          packetsLost: s.packetsLost || 0, framesDecoded: s.framesDecoded || 0, framesPerSecond: s.framesPerSecond || 0 };
+          packetsLost: s.packetsLost || 0, framesDecoded: s.framesDecoded || 0, framesPerSecond: s.framesPerSecond || 0,
+          frameWidth: s.frameWidth || 0, frameHeight: s.frameHeight || 0 };
         lost += s.packetsLost || 0; got += s.packetsReceived || 0;
       }
       if (s.type === 'candidate-pair' && s.nominated && s.currentRoundTripTime !== undefined) { rtt = s.currentRoundTripTime; }
@@ -494,6 +537,7 @@
     root.setAttribute('data-started', '1');
     var room = new Room(root);
     window.OdrRoom = room;
+    window.addEventListener('online', function () { room.retryNow(); });  // the network is back: do not wait out the backoff
     if (root.getAttribute('data-autojoin') === '1') { room.join(); } else { room.openDevices(); }
   }
 

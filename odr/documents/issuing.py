@@ -18,7 +18,7 @@ from odr.core.errors import BadInput, Conflict, Forbidden, NotFound
 from odr.documents import builders
 from odr.documents.models import Document, DocumentKind
 from odr.extensions import db
-from odr.scheduling.models import Minutes
+from odr.scheduling.models import MediationSession, Minutes
 
 ON_DEMAND = (DocumentKind.APPLICATION, DocumentKind.MINUTES, DocumentKind.TERMINATION,
              DocumentKind.AGREEMENT)
@@ -26,8 +26,19 @@ ON_DEMAND = (DocumentKind.APPLICATION, DocumentKind.MINUTES, DocumentKind.TERMIN
 
 def generate(case: Any, kind: str, actor: Any, *, minutes_id: int | None = None,
              reason_code: str | None = None) -> Document:
-    """Issue a document of ``kind`` for ``case`` now and commit."""
-    if not policy.can(actor, "document.issue", case):
+    """Issue a document of ``kind`` for ``case`` now and commit.
+
+    The mediation's documents are issued by its mediator or organization admin; the record
+    of a court hearing (询问笔录) by the court that writes it — whoever may write a
+    session's minutes may issue them.
+    """
+    minutes = db.session.get(Minutes, minutes_id) if kind == DocumentKind.MINUTES and minutes_id else None
+    session = db.session.get(MediationSession, minutes.session_id) if minutes and minutes.session_id else None
+    if session is not None and session.kind == "hearing" and minutes.case_id == case.id:
+        allowed = policy.can(actor, "session.minutes.write", session)
+    else:
+        allowed = policy.can(actor, "document.issue", case)
+    if not allowed:
         raise Forbidden()
     if kind == DocumentKind.APPLICATION:
         if case.status == "draft":
@@ -35,7 +46,6 @@ def generate(case: Any, kind: str, actor: Any, *, minutes_id: int | None = None,
                            code="invalid_state")
         doc = builders.issue_mediation_application(case, actor=actor)
     elif kind == DocumentKind.MINUTES:
-        minutes = db.session.get(Minutes, minutes_id) if minutes_id else None
         if minutes is None or minutes.case_id != case.id:
             raise NotFound(_l("No such minutes in this case."))
         doc = builders.issue_minutes(minutes, actor=actor)

@@ -69,7 +69,7 @@ def download(document_id: int) -> Any:
 
 @bp.post("/cases/<int:case_id>/documents/generate")
 def generate(case_id: int) -> Any:
-    case = policy.get_or_404(Case, case_id, "document.issue")
+    case = policy.get_or_404(Case, case_id, "case.view")  # who may issue which kind: issuing.generate
     from odr.accounts.forms import EmptyForm
 
     form = EmptyForm()

@@ -126,3 +126,16 @@ def test_the_record_is_issued_as_the_courts_inquiry_record(world: World, hearing
     for needle in ("询问笔录", world.court.name, "审判员：王法官", "书记员：李书记员", "询问记录", "请双方确认协议内容"):
         assert needle in text, needle
     assert "调解员" not in text and "调解笔录" not in text
+
+
+def test_the_court_issues_its_hearing_record_and_the_mediator_cannot(client: FlaskClient, world: World,
+                                                                    hearing: Hearing) -> None:
+    record = svc.save_minutes(hearing.case, hearing.session, world.judge, "审判员：双方是否自愿达成协议？", submit=True)
+    body = {"kind": "minutes", "minutes_id": record.id}
+    url = f"/api/v1/cases/{hearing.case.id}/documents"
+    refused = client.post(url, json=body, headers=api_token(client, world.mediators[0].username))
+    assert refused.status_code == 403, refused.get_json()
+    issued = client.post(url, json=body, headers=api_token(client, world.judge.username))
+    assert issued.status_code == 201, issued.get_json()
+    info = client.get(f"/verify/{issued.get_json()['verify_code']}", headers={"Accept": "application/json"})
+    assert info.get_json()["issuer"] == world.court.name

@@ -63,8 +63,16 @@ def render_detail(case: Case, *, typed: dict[str, Any] | None = None, errors: di
         panel_deadlines=_has_template("cases/_panel_deadlines.html"),
         evidence=evidence, can_withdraw={e.id for e in evidence if policy.can(user, "evidence.withdraw", e)},
         previewable=PREVIEWABLE, allowed_types=ALLOWED_LABELS, next_steps_text=services.NEXT_STEPS,
-        organizations=queries.active_organizations() if "transfer" in actions else [],
+        org_choices=_transfer_choices(case.organization_id, typed) if "transfer" in actions else None,
         typed=typed or {}, errors=errors or {}), status
+
+
+def _transfer_choices(organization_id: int | None, typed: dict[str, Any] | None) -> queries.OrgChoices:
+    """Transfer destinations near ``organization_id`` (or matching ``?org_q=``), keeping the
+    one a refused transfer form had chosen."""
+    query = (request.args.get("org_q") or "").strip()[:60]
+    selected = (typed or {}).get("organization_id") if (typed or {}).get("action") == "transfer" else None
+    return queries.transfer_choices(organization_id, query, selected)
 
 
 def _has_template(name: str) -> bool:
@@ -163,10 +171,11 @@ def respond(case_id: int) -> Any:
 def render_intake(*, typed: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
                   status: int = 200) -> Any:
     pending, decided = queries.intake_queue(current_user)
+    # every pending case is at the admin's organization: one list of destinations serves them all
+    choices = _transfer_choices(current_user.organization_id, typed) if pending else None
     return render_template("cases/intake_queue.html", pending=pending, decided=decided,
                            transferred=queries.transferred_away(current_user),
-                           organizations=queries.active_organizations(), typed=typed or {},
-                           errors=errors or {}), status
+                           org_choices=choices, typed=typed or {}, errors=errors or {}), status
 
 
 @bp.get("/intake")

@@ -105,11 +105,25 @@ def _missing(case: Case) -> dict[str, str]:
     return {}
 
 
+def _org_query() -> str:
+    """The organization search (``org_q``), from the step's GET form or the divert form's
+    "Search" button; bounded so a pasted essay does not become a query."""
+    return (request.values.get("org_q") or "").strip()[:60]
+
+
+def _org_extra(choices: queries.OrgChoices, values: dict[str, Any]) -> dict[str, Any]:
+    """Template variables of the organization section: the bounded lists and what to say."""
+    mediators = queries.mediator_choices(choices, values.get("mediator_id"))
+    return {"org_choices": choices, "organizations": choices.organizations, "mediator_choices": mediators,
+            "mediators": mediators.rows}
+
+
 def render_step(case: Case | None, step: str, values: dict[str, Any], errors: dict[str, str] | None = None,
                 status: int = 200) -> Any:
     extra: dict[str, Any] = {}
     if step == "organization":
-        extra = {"organizations": queries.active_organizations(), "mediators": queries.active_mediators()}
+        extra = _org_extra(queries.wizard_org_choices(values.get("region_code"), _org_query(),
+                                                      values.get("organization_id")), values)
     if step == "review" and case is not None:
         extra = {"missing": _missing(case), "parties": queries.party_views(case, current_user)}
     return render_template("cases/wizard.html", case=case, step=step, steps=STEPS, values=values,
@@ -176,7 +190,7 @@ def divert() -> Any:
     for step in ("category", "facts", "parties", "organization"):
         values.update(_typed(step, drop))
     values["court_case_number"] = request.form.get("court_case_number", "")
-    if command is not None:
+    if command is not None or request.form.get("org_filter"):  # a row button or the organization search
         return _render_divert(_with_blank_rows(values, section if command == "add" else None))
     data: dict[str, Any] = {"source": "court_diversion", "court_case_number": values["court_case_number"] or None}
     for step in ("category", "facts", "parties", "organization"):
@@ -194,6 +208,7 @@ def divert() -> Any:
 
 
 def _render_divert(values: dict[str, Any], errors: dict[str, str] | None = None, status: int = 200) -> Any:
+    choices = queries.diversion_choices(getattr(current_user, "court_id", None), _org_query(),
+                                        values.get("organization_id"))
     return render_template("cases/divert.html", values=values, errors=errors or {},
-                           categories=forms.CATEGORY_LABELS, organizations=queries.active_organizations(),
-                           mediators=queries.active_mediators()), status
+                           categories=forms.CATEGORY_LABELS, **_org_extra(choices, values)), status

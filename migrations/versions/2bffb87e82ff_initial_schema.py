@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 22855a825519
+Revision ID: 2bffb87e82ff
 Revises: 
-Create Date: 2026-11-23 02:31:49.726341
+Create Date: 2026-11-23 04:44:34.771287
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import odr.core.types
 
 
 # revision identifiers, used by Alembic.
-revision = '22855a825519'
+revision = '2bffb87e82ff'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -570,6 +570,26 @@ def upgrade():
     with op.batch_alter_table('agreement_comment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_agreement_comment_agreement_id'), ['agreement_id'], unique=False)
 
+    op.create_table('agreement_signing_code',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('agreement_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('salt', sa.String(length=32), nullable=False),
+    sa.Column('channels', sa.String(length=32), nullable=False),
+    sa.Column('created_at', odr.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', odr.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('outcome', sa.String(length=16), nullable=True),
+    sa.Column('closed_at', odr.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreement.id'], name=op.f('fk_agreement_signing_code_agreement_id_agreement')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_agreement_signing_code_user_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agreement_signing_code'))
+    )
+    with op.batch_alter_table('agreement_signing_code', schema=None) as batch_op:
+        batch_op.create_index('ix_agreement_signing_code_signer', ['agreement_id', 'user_id'], unique=False)
+
     op.create_table('agreement_term',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('agreement_id', sa.Integer(), nullable=False),
@@ -1030,6 +1050,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_agreement_term_agreement_id'))
 
     op.drop_table('agreement_term')
+    with op.batch_alter_table('agreement_signing_code', schema=None) as batch_op:
+        batch_op.drop_index('ix_agreement_signing_code_signer')
+
+    op.drop_table('agreement_signing_code')
     with op.batch_alter_table('agreement_comment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agreement_comment_agreement_id'))
 

@@ -46,4 +46,4 @@ fi
 .venv/bin/pybabel compile -q -d odr/translations -f 2>/dev/null || .venv/bin/pybabel compile -d odr/translations -f
 
 # Document fonts: a subset of the system Noto Serif CJK SC, built once (see the script).
-[ -f odr/static/fonts/OdrSerifSC-Bold.otf ] || .venv/bin/python scripts/build_fonts.py
+[ -f odr/static/fonts/OdrSerifSC-Bold.ttf ] || .venv/bin/python scripts/build_fonts.py

@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 STATIC_SCHEME = "odr-static"
 ALLOWED_DATA_TYPES = frozenset({"image/png", "image/jpeg", "image/svg+xml", "text/css"})
-_STATIC_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".svg", ".css", ".otf"})
+_STATIC_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".svg", ".css", ".otf", ".ttf"})
 _MAX_BYTES = 2 * 1024 * 1024
 _MAX_FONT_BYTES = 8 * 1024 * 1024  # the built single-face CJK fonts are about 5 MB
 _DEFAULT_STATIC_ROOT = Path(__file__).resolve().parent.parent / "static"
@@ -95,7 +95,7 @@ class RestrictedURLFetcher(URLFetcher):
         path = (self.static_root / relative).resolve()
         if not path.is_relative_to(self.static_root) or path.suffix.lower() not in _STATIC_SUFFIXES:
             self._refuse(url, "outside the static folder or file type not allowed")
-        limit = _MAX_FONT_BYTES if path.suffix.lower() == ".otf" else _MAX_BYTES
+        limit = _MAX_FONT_BYTES if path.suffix.lower() in (".otf", ".ttf") else _MAX_BYTES
         if not path.is_file() or path.stat().st_size > limit:
             self._refuse(url, "no such static file, or too large")
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"

@@ -245,7 +245,7 @@ _FMT = SimpleNamespace(
 def _subset_fonts_available() -> bool:
     """Whether scripts/build_fonts.py has built the single-face document fonts."""
     fonts = Path(__file__).resolve().parent.parent / "static" / "fonts"
-    return (fonts / "OdrSerifSC-Regular.otf").exists() and (fonts / "OdrSerifSC-Bold.otf").exists()
+    return (fonts / "OdrSerifSC-Regular.ttf").exists() and (fonts / "OdrSerifSC-Bold.ttf").exists()
 
 
 def _get_default_env() -> Environment:

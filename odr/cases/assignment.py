@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import literal, or_, select, update
+from sqlalchemy import String, cast, literal, null, or_, select, union_all, update
 
 from odr.accounts import policy
 from odr.accounts.models import Role, User
@@ -39,12 +39,20 @@ WEIGHTS = {"category": 30, "region": 15, "level": 5, "load": 20, "availability":
 
 # ---------------------------------------------------------------- matching
 
-def _case_people(case: Case) -> tuple[set[int], set[str]]:
-    """The user ids and identity numbers of the case's parties and agents, in one query."""
-    rows = db.session.execute(
-        select(CaseParty.user_id, CaseParty.id_number).where(CaseParty.case_id == case.id)
-        .union_all(select(Agent.user_id, Agent.id_number).where(Agent.case_id == case.id))).all()
-    return {uid for uid, _n in rows if uid}, {number for _u, number in rows if number}
+def _case_facts(case: Case) -> tuple[list[tuple[int, str]], set[int], set[str]]:
+    """In one statement: the mediators excluded by a declared relation ("d") or a recusal
+    ("r"), and the user ids and identity numbers of the case's parties and agents."""
+    no_number = cast(null(), String)
+    rows = db.session.execute(union_all(
+        select(literal("d"), Disclosure.mediator_id, no_number).where(
+            Disclosure.case_id == case.id, Disclosure.has_relation.is_(True)),
+        select(literal("r"), RecusalRequest.mediator_id, no_number).where(
+            RecusalRequest.case_id == case.id, RecusalRequest.status.in_(("granted", "withdrawn"))),
+        select(literal("p"), CaseParty.user_id, CaseParty.id_number).where(CaseParty.case_id == case.id),
+        select(literal("p"), Agent.user_id, Agent.id_number).where(Agent.case_id == case.id))).all()
+    excluded = [(mid, why) for why, mid, _n in rows if why != "p"]
+    people = [(uid, number) for why, uid, number in rows if why == "p"]
+    return excluded, {uid for uid, _n in people if uid}, {number for _u, number in people if number}
 
 
 def excluded_mediators(case: Case, candidates: list[int] | None = None,
@@ -61,18 +69,14 @@ def excluded_mediators(case: Case, candidates: list[int] | None = None,
     out: dict[int, str] = {}
     related = str(_l("declared a relation to a party"))
     recused = str(_l("recused from this case"))
-    for mid, why in db.session.execute(
-            select(Disclosure.mediator_id, literal("d")).where(
-                Disclosure.case_id == case.id, Disclosure.has_relation.is_(True))
-            .union_all(select(RecusalRequest.mediator_id, literal("r")).where(
-                RecusalRequest.case_id == case.id, RecusalRequest.status.in_(("granted", "withdrawn"))))):
+    excluded, user_ids, numbers = _case_facts(case)
+    for mid, why in excluded:
         out[mid] = related if why == "d" else recused
     if candidates is None:
         candidates = list(db.session.execute(select(MediatorProfile.user_id).where(
             MediatorProfile.organization_id == case.organization_id)).scalars())
     if not candidates:
         return out
-    user_ids, numbers = _case_people(case)
     if id_numbers is None:
         id_numbers = dict(db.session.execute(select(User.id, User.id_number).where(User.id.in_(candidates))).all())
     for uid in candidates:

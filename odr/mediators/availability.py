@@ -14,11 +14,12 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import Integer, Time, cast, delete, null, select
 
 from odr.audit.services import record
 from odr.core.errors import BadInput
 from odr.core.time import DEFAULT_TZ, ensure_aware, now, parse_iso
+from odr.core.types import UTCDateTime
 from odr.extensions import db
 from odr.mediators.models import AvailabilityException, AvailabilitySlot, MediatorProfile
 
@@ -138,17 +139,22 @@ def next_free(mediator_ids: Iterable[int], *, start: datetime | None = None,
     if not ids:
         return result
     weekly: dict[int, list[tuple[int, time, time]]] = defaultdict(list)
-    for mid, wd, s, e in db.session.execute(select(AvailabilitySlot.mediator_id, AvailabilitySlot.weekday,
-                                                   AvailabilitySlot.start, AvailabilitySlot.end)
-                                            .where(AvailabilitySlot.mediator_id.in_(ids))):
-        weekly[mid].append((wd, s, e))
     leave: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for mid, s, e in db.session.execute(select(AvailabilityException.mediator_id, AvailabilityException.starts_at,
-                                               AvailabilityException.ends_at)
-                                        .where(AvailabilityException.mediator_id.in_(list(weekly)),
-                                               AvailabilityException.ends_at > begin,
-                                               AvailabilityException.starts_at < end_of_horizon)):
-        leave[mid].append((ensure_aware(s), ensure_aware(e)))
+    # Weekly slots and the leave that overlaps the horizon in one statement (matching ranks
+    # a whole organization per call, and on PostgreSQL each round trip costs about a ms).
+    no_time, no_moment = cast(null(), Time), cast(null(), UTCDateTime())
+    slots = select(AvailabilitySlot.mediator_id, AvailabilitySlot.weekday, AvailabilitySlot.start,
+                   AvailabilitySlot.end, no_moment.label("starts_at"), no_moment.label("ends_at")
+                   ).where(AvailabilitySlot.mediator_id.in_(ids))
+    absences = select(AvailabilityException.mediator_id, cast(null(), Integer), no_time, no_time,
+                      AvailabilityException.starts_at, AvailabilityException.ends_at
+                      ).where(AvailabilityException.mediator_id.in_(ids), AvailabilityException.ends_at > begin,
+                              AvailabilityException.starts_at < end_of_horizon)
+    for mid, wd, s, e, leave_from, leave_to in db.session.execute(slots.union_all(absences)):
+        if wd is not None:
+            weekly[mid].append((wd, s, e))
+        else:
+            leave[mid].append((ensure_aware(leave_from), ensure_aware(leave_to)))
     local_begin = begin.astimezone(DEFAULT_TZ)
     for mid, slots in weekly.items():
         absences = sorted(leave.get(mid, []))

@@ -27,6 +27,9 @@ class Settings:
     recordings_dir: str = "instance/recordings"
     allowed_origins: list[str] = field(default_factory=list)
     grace_seconds: float = 15 * 60
+    #: Longest room-token lifetime accepted (the web app issues 300 s): it bounds how
+    #: long an ended room has to be remembered so that no valid token can reopen it.
+    max_token_ttl: float = 60 * 60
     callback_retries: int = 4
     callback_backoff: float = 1.0
 
@@ -71,4 +74,5 @@ def from_env(env: dict[str, str] | None = None, dev: bool = False) -> Settings:
         recordings_dir=env.get("ODR_MEDIA_RECORDINGS_DIR") or "instance/recordings",
         allowed_origins=origins,
         grace_seconds=float(env.get("ODR_MEDIA_GRACE_SECONDS", 15 * 60)),
+        max_token_ttl=float(env.get("ODR_MEDIA_MAX_TOKEN_TTL", 60 * 60)),
     )

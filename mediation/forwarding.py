@@ -21,6 +21,7 @@ import fractions
 import inspect
 import logging
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 import av
@@ -149,6 +150,11 @@ class SlotTrack(MediaStreamTrack):
         self._last_out_wall = time.monotonic()
         self._decoder: object | None = None
         self._decoder_mime: str | None = None
+        self.transcoding = False  # the last frame had to be decoded for this subscriber
+        self.keyframe_requests = 0  # PLI/FIR received from the subscriber
+        self.keyframes_out = 0  # forwarded video keyframes (each answers some request)
+        self.encoder_keyframes = 0  # requests handed to our sender's own encoder (fallback)
+        self._encoder_keyframe: Callable[[], None] | None = None  # the sender's own
 
     # -- wiring (called by the room) --------------------------------------
     def attach(self, publisher: Publisher) -> bool:
@@ -164,6 +170,10 @@ class SlotTrack(MediaStreamTrack):
         self.source = publisher
         self._resync = True
         self._need_keyframe = self.kind == "video"
+        if self._encoder_keyframe is not None:
+            # Only read when the sender encodes (fallback): re-encoded video
+            # restarts with a keyframe too.  Pass-through ignores the flag.
+            self._encoder_keyframe()
         publisher.sinks.add(self)
         return True
 
@@ -176,18 +186,36 @@ class SlotTrack(MediaStreamTrack):
         self._pending.clear()
 
     def request_keyframe(self) -> None:
-        """The subscriber sent PLI/FIR: pass it on to whoever we forward."""
+        """This slot has to (re)start from a keyframe of its source: ask the publisher."""
         if self.source is not None:
             self.source.request_keyframe()
+
+    def subscriber_keyframe_request(self) -> None:
+        """The subscriber sent PLI/FIR: whoever encodes its picture makes a keyframe.
+
+        Forwarded frames come from the publisher's encoder, so the request goes
+        to the publisher (coalesced there).  A transcoding slot's picture comes
+        from our sender's own encoder, so that one is asked instead: the
+        publisher's next keyframe would not help a decoder downstream of it.
+        """
+        self.keyframe_requests += 1
+        if self.transcoding and self._encoder_keyframe is not None:
+            self.encoder_keyframes += 1
+            self._encoder_keyframe()
+        else:
+            self.request_keyframe()
 
     def bind_sender(self, sender: RTCRtpSender, out_mime: str) -> None:
         """Route the subscriber's PLI/FIR to us and remember its codec.
 
         aiortc's sender handles PLI/FIR by calling ``self._send_keyframe()``,
         which only affects its own encoder; an instance attribute shadows it.
+        The original is kept for the transcoding fallback, where that encoder
+        is the one that has to make the keyframe.
         """
         self.out_mime = out_mime.lower()
-        sender._send_keyframe = self.request_keyframe  # type: ignore[method-assign]
+        self._encoder_keyframe = sender._send_keyframe
+        sender._send_keyframe = self.subscriber_keyframe_request  # type: ignore[method-assign]
 
     # -- data path ----------------------------------------------------------
     def push(self, frame: EncodedFrame) -> None:
@@ -228,11 +256,14 @@ class SlotTrack(MediaStreamTrack):
             raise MediaStreamError
         while not self._pending:
             frame = await self._queue.get()
-            if self.out_mime is None or frame.mime == self.out_mime:
+            self.transcoding = self.out_mime is not None and frame.mime != self.out_mime
+            if not self.transcoding:
                 packet = av.Packet(frame.data)
                 packet.pts = self._out_timestamp(frame)
                 packet.time_base = fractions.Fraction(1, frame.codec.clockRate or 90000)
                 self.frames_out += 1
+                if self.kind == "video" and frame.is_keyframe:
+                    self.keyframes_out += 1
                 return packet
             await self._transcode(frame)
         self.frames_out += 1

@@ -77,6 +77,9 @@ MEDIATOR_ONLY_MESSAGES = (
     MSG_ADMIT, MSG_TO_LOBBY, MSG_REMOVE, MSG_CAUCUS, MSG_CAUCUS_END, MSG_END,
     MSG_RECORD_START, MSG_RECORD_STOP,
 )
+#: Messages a room of this kind does not have (answered with the error code ``not_allowed``):
+#: a court hearing is held in the open, so it has no caucus.  room.js hides the control too.
+KIND_FORBIDDEN_MESSAGES = {"mediation": (), "hearing": (MSG_CAUCUS, MSG_CAUCUS_END)}
 
 # Room events reported to ``{callback_base}/media/events``.
 EVENT_PARTICIPANT_JOINED = "participant_joined"

@@ -17,6 +17,7 @@ from mediation.protocol import (
     EVENT_ADMITTED,
     EVENT_CAUCUS_ENDED,
     EVENT_CAUCUS_STARTED,
+    KIND_FORBIDDEN_MESSAGES,
     MEDIATOR_ONLY_MESSAGES,
     MSG_ANSWER,
     MSG_PONG,
@@ -186,6 +187,8 @@ def dispatch(room: Room, sender: Participant, message: dict[str, Any]) -> None:
             raise Refused("room_closed", "the room is closed")
         if handler is None:
             raise Refused("unknown_type", f"unknown message type {kind!r}")
+        if kind in KIND_FORBIDDEN_MESSAGES.get(room.kind, ()):
+            raise Refused("not_allowed", f"a {room.kind} room has no {kind!r}")
         if kind in MEDIATOR_ONLY_MESSAGES and not sender.is_mediator:
             raise Refused("forbidden", "only the mediator may do that")
         if sender.participant_id not in room.participants:

@@ -2,7 +2,9 @@
 
 Rules (DESIGN.md, law [E §22]): recording starts only when every admitted
 participant has consented; it pauses for the whole of a caucus; it stops if
-anyone withdraws consent or someone is admitted who has not consented.  When
+anyone withdraws consent or someone is admitted who has not consented.  Such a
+stop happens while the message that caused it is handled, before another frame
+can reach the file, so the file holds only time everyone had agreed to.  When
 the set of recorded participants changes (someone admitted, someone left) the
 file is closed and a new one begins, because WebM fixes its tracks up front.
 """
@@ -38,6 +40,7 @@ class RecordingControl:
         self.recorder: Recorder | None = None
         self._members: frozenset = frozenset()
         self.files: list[str] = []
+        self._deliveries: set[asyncio.Future] = set()
 
     # -- state ---------------------------------------------------------------
     @property
@@ -111,8 +114,11 @@ class RecordingControl:
         """After any room change: stop on missing consent, roll on new members."""
         if not self.active:
             return
-        if self._missing_consent():
-            asyncio.ensure_future(self.stop("consent_missing"))
+        missing = self._missing_consent()
+        if missing:
+            # A present participant who said no withdrew; anyone else arrived unconsented.
+            withdrawn = any(p.consent is False for p in missing)
+            self._stop_now("consent_withdrawn" if withdrawn else "consent_missing")
             return
         if self._membership() != self._members:
             old = self.recorder
@@ -126,22 +132,35 @@ class RecordingControl:
                 self.recorder = None
 
     async def stop(self, reason: str) -> None:
-        """Stop for ``reason``; the file is finished and delivered in the background."""
+        """Stop for ``reason`` and wait until the file is hashed and handed over."""
+        task = self._stop_now(reason)
+        if task is not None:
+            await task
+
+    def _stop_now(self, reason: str) -> asyncio.Future | None:
+        """Close the file at once (no frame after this reaches it) and tell everyone.
+
+        Synchronous on purpose: a consent withdrawal must not leave a window in
+        which frames of someone who said no are still written.  The finished
+        file is delivered by the returned task.
+        """
         if not self.active:
-            return
+            return None
         self.active = False
         recorder, self.recorder = self.recorder, None
         task = self._finish(recorder)
         self.room.event(EVENT_RECORDING_STOPPED, reason=reason)
         self._broadcast(reason)
-        if task is not None:
-            await task
+        return task
 
     def _finish(self, recorder: Recorder | None) -> asyncio.Future | None:
         if recorder is None or not recorder.stop():
             return None
         self.files.append(recorder.path)
-        return asyncio.ensure_future(self._deliver(recorder))
+        task = asyncio.ensure_future(self._deliver(recorder))
+        self._deliveries.add(task)  # a strong reference until it is done
+        task.add_done_callback(self._deliveries.discard)
+        return task
 
     async def _deliver(self, recorder: Recorder) -> None:
         loop = asyncio.get_running_loop()

@@ -15,6 +15,8 @@ import asyncio
 import logging
 import secrets
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from mediation.callbacks import Callbacks
@@ -40,6 +42,7 @@ from mediation.room_recording import RecordingControl
 logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 30.0  # seconds from answer to a connected transport
+MAX_TOMBSTONES = 10_000  # ended rooms remembered at most (each is a key and a float)
 
 
 class RoomError(Exception):
@@ -55,10 +58,14 @@ class RoomError(Exception):
 class Room:
     """One mediation session's live room."""
 
-    def __init__(self, claims: RoomClaims, settings: Settings, callbacks: Callbacks) -> None:
+    def __init__(self, claims: RoomClaims, settings: Settings, callbacks: Callbacks,
+                 on_closed: Callable[[Room], None] | None = None) -> None:
         self.session_id = claims.session_id
         self.case_id = claims.case_id
+        self.kind = claims.kind  # "mediation" or "hearing": decides which messages exist
         self.ends_at = claims.room_ends_at_ts()
+        self.latest_token_exp = claims.exp  # the last moment a token seen here is valid
+        self.on_closed = on_closed
         self.settings = settings
         self.callbacks = callbacks
         self.participants: dict[str, Participant] = {}
@@ -249,6 +256,8 @@ class Room:
         if self.closed:
             return
         self.closed = True
+        if self.on_closed is not None:
+            self.on_closed(self)  # from now on only a tombstone answers for this session
         await self.recording.stop("room_ended")
         for p in list(self.participants.values()):
             p.send({"type": MSG_ENDED, "reason": reason})
@@ -269,23 +278,65 @@ class Room:
 
 
 class Rooms:
-    """All rooms of this process, by session id; ended rooms stay closed."""
+    """The live rooms of this process by session id, and tombstones of ended ones.
 
-    def __init__(self, settings: Settings, callbacks: Callbacks) -> None:
+    An ended room must stay closed: a participant still holding a valid token
+    must not open a fresh room for the same session.  Only the token matters
+    (the server never reads the database), so a tombstone is kept exactly as
+    long as some token could still reopen the room: until the latest expiry of
+    any token seen for the session, and at least ``max_token_ttl`` after the
+    end for tokens minted but not yet used.  Tokens promising to live longer
+    than that are refused, so the bound holds.  Expired tombstones are dropped
+    whenever a room is looked up or closed, and at most ``max_tombstones`` are
+    kept (the oldest go first), so memory stays bounded.
+    """
+
+    def __init__(self, settings: Settings, callbacks: Callbacks,
+                 clock: Callable[[], float] = time.time,
+                 max_tombstones: int = MAX_TOMBSTONES) -> None:
         self.settings = settings
         self.callbacks = callbacks
+        self.clock = clock
+        self.max_tombstones = max_tombstones
         self.rooms: dict[int | str, Room] = {}
+        self.tombstones: OrderedDict[int | str, float] = OrderedDict()  # session -> forget at
 
     def get(self, claims: RoomClaims) -> Room:
-        room = self.rooms.get(claims.session_id)
+        now = self.clock()
+        self._prune(now)
+        if claims.exp > now + self.settings.max_token_ttl:
+            raise RoomError(401, "token_invalid", "the room token is valid for longer than allowed")
+        sid = claims.session_id
+        if sid in self.tombstones:
+            # This token could reopen the room until it expires: remember the room as long.
+            self.tombstones[sid] = max(self.tombstones[sid], claims.exp)
+            raise RoomError(409, "room_closed", "this session's room is closed")
+        room = self.rooms.get(sid)
         if room is None:
-            if time.time() >= claims.room_ends_at_ts() + self.settings.grace_seconds:
+            if now >= claims.room_ends_at_ts() + self.settings.grace_seconds:
                 raise RoomError(409, "room_closed", "this session's room is closed")
-            room = Room(claims, self.settings, self.callbacks)
-            self.rooms[claims.session_id] = room
+            room = Room(claims, self.settings, self.callbacks, on_closed=self._closed)
+            self.rooms[sid] = room
         if room.closed:
             raise RoomError(409, "room_closed", "this session's room is closed")
+        room.latest_token_exp = max(room.latest_token_exp, claims.exp)
         return room
+
+    def _closed(self, room: Room) -> None:
+        """A room ended: replace it by a tombstone that outlives every token for it."""
+        if self.rooms.get(room.session_id) is room:
+            del self.rooms[room.session_id]
+        now = self.clock()
+        forget_at = max(room.latest_token_exp, now + self.settings.max_token_ttl)
+        self.tombstones[room.session_id] = forget_at
+        self.tombstones.move_to_end(room.session_id)
+        self._prune(now)
+        while len(self.tombstones) > self.max_tombstones:
+            self.tombstones.popitem(last=False)
+
+    def _prune(self, now: float) -> None:
+        for sid in [sid for sid, forget_at in self.tombstones.items() if forget_at <= now]:
+            del self.tombstones[sid]
 
     async def close_all(self) -> None:
         await asyncio.gather(*(room.shutdown() for room in self.rooms.values()),

@@ -24,6 +24,7 @@ from aiortc import (
     RTCBundlePolicy,
     RTCConfiguration,
     RTCPeerConnection,
+    RTCRtpReceiver,
     RTCSessionDescription,
 )
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamTrack
@@ -43,8 +44,10 @@ LOOPBACK = "127.0.0.1"
 
 
 def claims(user_id: int, role: str = "party", side: str | None = "applicant",
-           session_id: int = 5, ends_in: float = 3600, name: str | None = None) -> dict[str, Any]:
+           session_id: int = 5, ends_in: float = 3600, name: str | None = None,
+           kind: str = "mediation") -> dict[str, Any]:
     return {
+        "kind": kind,
         "session_id": session_id,
         "case_id": 9,
         "user_id": user_id,
@@ -180,6 +183,7 @@ class KeyframeOnRequestVideo(MediaStreamTrack):
         super().__init__()
         self.tone = ToneVideo(luma)
         self.keyframes = 0
+        self.requests = 0  # PLI/FIR that reached this publisher's sender
         self._force = True
         self._codec = av.CodecContext.create("libvpx", "w")
         self._codec.width, self._codec.height, self._codec.pix_fmt = 160, 120, "yuv420p"
@@ -188,6 +192,7 @@ class KeyframeOnRequestVideo(MediaStreamTrack):
         self._codec.options = {"deadline": "realtime", "lag-in-frames": "0", "cpu-used": "8"}
 
     def request_keyframe(self) -> None:
+        self.requests += 1
         self._force = True
 
     async def recv(self) -> av.Packet:
@@ -216,7 +221,8 @@ class Client:
     """An aiortc participant: sends a grey tone, counts what it receives per sender."""
 
     def __init__(self, server: Server, room_token: str, luma: int = 60, slots: int = 3,
-                 browser_like: bool = False) -> None:
+                 browser_like: bool = False, receive_video: str | None = None) -> None:
+        """``receive_video``: the only video codec (mime) the receive slots accept."""
         self.server = server
         self.token = room_token
         self.luma = luma
@@ -227,20 +233,27 @@ class Client:
         self.mid_owner: dict[str, str] = {}
         self.video_frames: dict[str, int] = defaultdict(int)  # by sender participant id
         self.audio_frames: dict[str, int] = defaultdict(int)
+        # Decoded key frames by sender: H.264 only (libvpx does not flag VP8 key frames).
+        self.key_frames: dict[str, int] = defaultdict(int)
         self.lumas: dict[str, int] = {}
+        self.video_track: KeyframeOnRequestVideo | None = None
         self._tasks: list[asyncio.Task] = []
         server.clients.append(self)
         self.pc.addTrack(AudioStreamTrack())
         if browser_like:
-            video = KeyframeOnRequestVideo(luma)
+            video = self.video_track = KeyframeOnRequestVideo(luma)
             sender = self.pc.addTrack(video)
             # aiortc's sender turns a PLI/FIR into self._send_keyframe(); see mediation/forwarding.py.
             sender._send_keyframe = video.request_keyframe  # type: ignore[method-assign]
         else:
             self.pc.addTrack(ToneVideo(luma))
+        only = [c for c in RTCRtpReceiver.getCapabilities("video").codecs
+                if receive_video and c.mimeType.lower() == receive_video.lower()]
         for _ in range(slots):
             self.pc.addTransceiver("audio", direction="recvonly")
-            self.pc.addTransceiver("video", direction="recvonly")
+            slot = self.pc.addTransceiver("video", direction="recvonly")
+            if only:
+                slot.setCodecPreferences(only)
         self.channel = self.pc.createDataChannel("room")
         self.channel.on("message", self._on_message)
         self.pc.on("track", self._on_track)
@@ -262,6 +275,7 @@ class Client:
                 owner = self.mid_owner.get(mid, "?")
                 if track.kind == "video":
                     self.video_frames[owner] += 1
+                    self.key_frames[owner] += bool(frame.key_frame)
                     self.lumas[owner] = mean_luma(frame)
                 else:
                     self.audio_frames[owner] += 1
@@ -295,6 +309,15 @@ class Client:
             if entry["participant_id"] == pid:
                 return entry["state"]
         return None
+
+    def video_receiver(self, sender: str) -> Any:
+        """The aiortc RTCRtpReceiver of the slot showing ``sender``'s video."""
+        mid = next(m for m, owner in self.mid_owner.items() if owner == sender
+                   and self._kind_of(m) == "video")
+        return next(t.receiver for t in self.pc.getTransceivers() if t.mid == mid)
+
+    def _kind_of(self, mid: str) -> str:
+        return next(t.kind for t in self.pc.getTransceivers() if t.mid == mid)
 
     def snapshot(self) -> tuple[dict[str, int], dict[str, int]]:
         return dict(self.video_frames), dict(self.audio_frames)

@@ -103,8 +103,12 @@ class Room:
         self.ends_at = max(self.ends_at, claims.room_ends_at_ts())
         old_pid = self._user_pids.get(claims.user_id)
         if old_pid and old_pid in self.participants:
-            # One connection per person: a reconnect replaces the stale one.
-            await self.participants[old_pid].close()
+            # One connection per person: a reconnect replaces the stale one. A page still
+            # alive (the room open in a second window) is told, so it does not rejoin in turn.
+            stale = self.participants[old_pid]
+            stale.send({"type": "replaced"})
+            await asyncio.sleep(0.05)  # let the message leave before the connection closes
+            await stale.close()
         pid = old_pid or "p-" + secrets.token_urlsafe(6)
         self._user_pids[claims.user_id] = pid
         participant = Participant(pid, claims, self.settings.ice_servers)

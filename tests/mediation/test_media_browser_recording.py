@@ -110,6 +110,15 @@ def test_browsers_consent_record_and_the_webm_becomes_case_evidence(app: Flask, 
                     await mediator.click("#odr-record")
                     await _indicator(mediator, shown=False)
                     await _indicator(party, shown=False)
+                    # consent given can be taken back from the page; recording cannot start again
+                    assert await party.is_visible("#odr-consent-withdraw")
+                    await party.click("#odr-consent-withdraw")
+                    await party.wait_for_selector("#odr-consent", state="visible", timeout=20_000)
+                    await mediator.wait_for_function(
+                        "() => window.OdrRoom.roster.some(p => p.recording_consent === false)", timeout=20_000)
+                    await mediator.click("#odr-record")
+                    await asyncio.sleep(1)
+                    await _indicator(party, shown=False)
                 finally:
                     await browsers.close()
                     await runner.cleanup()

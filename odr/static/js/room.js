@@ -39,6 +39,7 @@
       endRoom: 'End session', recording: 'Recording', recPaused: 'Recording paused (caucus)',
       consentAsk: 'The mediator would like to record this session. Do you agree?',
       consentYes: 'I agree', consentNo: 'I do not agree', quality: 'Connection',
+      consentWithdraw: 'Withdraw my consent to recording',
       good: 'good', fair: 'fair', poor: 'poor', you: '(you)', error: 'Error',
       states: { lobby: 'in lobby', admitted: 'in session', caucus: 'in caucus', waiting: 'waiting' },
       roles: { mediator: 'mediator', party: 'party', agent: 'agent', judge: 'judge', clerk: 'clerk' },
@@ -63,6 +64,7 @@
       endRoom: '结束调解', recording: '正在录制', recPaused: '录制已暂停（背对背调解）',
       consentAsk: '调解员希望对本次调解进行录音录像，您是否同意？',
       consentYes: '同意', consentNo: '不同意', quality: '连接质量',
+      consentWithdraw: '撤回录制同意',
       good: '良好', fair: '一般', poor: '较差', you: '（我）', error: '错误',
       states: { lobby: '等候中', admitted: '调解中', caucus: '背对背调解中', waiting: '等待中' },
       roles: { mediator: '调解员', party: '当事人', agent: '代理人', judge: '法官', clerk: '书记员' },
@@ -181,6 +183,10 @@
     this.ui.consent.appendChild(el('p', { text: t.consentAsk }));
     this.button('odr-consent-yes', t.consentYes, function () { self.send({ type: 'recording_consent', consent: true }); }, this.ui.consent);
     this.button('odr-consent-no', t.consentNo, function () { self.send({ type: 'recording_consent', consent: false }); }, this.ui.consent);
+    // Consent given can be taken back at any time; the server stops a running recording at once.
+    this.ui.withdraw = el('div', { id: 'odr-consent-withdraw-box', class: 'odr-consent', hidden: '' });
+    this.ui.consent.parentNode.insertBefore(this.ui.withdraw, this.ui.consent.nextSibling);
+    this.button('odr-consent-withdraw', t.consentWithdraw, function () { self.send({ type: 'recording_consent', consent: false }); }, this.ui.withdraw);
   };
 
   Room.prototype.setStatus = function (text, kind) {
@@ -497,6 +503,7 @@
     ind.className = 'odr-recording odr-recording-' + this.recording;
     this.ui.recBtn.textContent = this.recording === 'idle' ? t.recStart : t.recStop;
     this.ui.consent.hidden = !me || me.recording_consent === true || this.final;
+    this.ui.withdraw.hidden = !me || me.recording_consent !== true || this.final;
   };
 
   /* ---------- statistics and quality ---------- */

@@ -102,7 +102,7 @@ TERMINATION_REASONS: dict[str, str] = {
     "other": "其他导致调解无法进行的情形",
 }
 
-_RESERVED_KEYS = frozenset({"fmt", "qr_image", "seal_layout", "subset_fonts"})
+_RESERVED_KEYS = frozenset({"fmt", "qr_image", "seal_layout", "subset_fonts", "inline_style"})
 _TEMPLATE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _render_lock = threading.Lock()
 _state_lock = threading.Lock()
@@ -165,22 +165,34 @@ def preload() -> None:
     first party to download a document does not wait for it.
     """
     weasyprint, font_config = _load_weasyprint()
-    faces = ""
-    if _subset_fonts_available():  # the faces the documents use, loaded once per FontConfiguration
-        faces = ('@font-face { font-family: "OdrSerifSC"; src: url(odr-static:fonts/OdrSerifSC-Regular.ttf); '
-                 'font-weight: 400; } @font-face { font-family: "OdrSerifSC"; '
-                 'src: url(odr-static:fonts/OdrSerifSC-Bold.ttf); font-weight: 700; }')
-    html = (
-        f'<html lang="zh-CN"><head><style>{faces} body {{ font-family: "OdrSerifSC", '
-        '"Noto Serif CJK SC", serif; }</style></head><body>'
-        "<p>调解协议书 2026</p><p><b>民事裁定书</b></p></body></html>"
-    )
+    stylesheet = _stylesheet()  # parsing it loads the subset faces into the FontConfiguration
+    html = '<html lang="zh-CN"><body><p>调解协议书 2026</p><p><b>民事裁定书</b></p></body></html>'
     with _render_lock:
-        document = weasyprint.HTML(string=html, url_fetcher=_fetcher_class()()).render(font_config=font_config)
+        document = weasyprint.HTML(string=html, url_fetcher=_fetcher_class()()).render(
+            font_config=font_config, stylesheets=[stylesheet])
         document.write_pdf()  # the PDF side too: HarfBuzz subsetting, pydyf
     env = _get_default_env()
     for name in DOCUMENT_KINDS:
         env.get_template(f"documents/{name}.html")
+
+
+_stylesheets: dict[int, Any] = {}
+
+
+def _stylesheet(jinja_env: Environment | None = None) -> Any:
+    """The documents' stylesheet, parsed once per process (and Jinja environment) with the
+    process's FontConfiguration, which also loads the @font-face fonts once."""
+    env = jinja_env or _get_default_env()
+    css = _stylesheets.get(id(env))
+    if css is None:
+        weasyprint, font_config = _load_weasyprint()
+        text = env.get_template("documents/_style.css").render(subset_fonts=_subset_fonts_available())
+        with _state_lock:
+            css = _stylesheets.get(id(env))
+            if css is None:
+                css = weasyprint.CSS(string=text, font_config=font_config, url_fetcher=_fetcher_class()())
+                _stylesheets[id(env)] = css
+    return css
 
 
 def _fetcher_class() -> Any:
@@ -276,11 +288,13 @@ def render_html(
     context: Mapping[str, Any],
     *,
     jinja_env: Environment | None = None,
+    inline_style: bool = True,
 ) -> str:
     """Fill ``templates/documents/<template_name>.html`` and return the HTML.
 
     Separate from :func:`render_pdf` so that previews and the LibreOffice
-    comparison benchmark use exactly the same markup.
+    comparison benchmark use exactly the same markup. ``inline_style=False`` leaves
+    the stylesheet out: :func:`render_pdf` passes its parsed copy instead.
     """
     name = template_name.removesuffix(".html")
     if not _TEMPLATE_NAME.match(name):
@@ -297,6 +311,7 @@ def render_html(
         **context,
         fmt=_FMT,
         subset_fonts=_subset_fonts_available(),
+        inline_style=inline_style,
         qr_image=qr_data_uri(verification["url"]),
         seal_layout=seal_layout,
     )
@@ -325,8 +340,9 @@ def render_pdf(
     Templates are those listed in :data:`DOCUMENT_KINDS`; see the module docstring
     and each template's header for the context keys.
     """
-    html_text = render_html(template_name, context, jinja_env=jinja_env)
+    html_text = render_html(template_name, context, jinja_env=jinja_env, inline_style=False)
     weasyprint, font_config = _load_weasyprint()
+    stylesheet = _stylesheet(jinja_env)
     stamp = _pdf_date(created)
     identifier = hashlib.sha256(
         "\x00".join((html_text, title, author, stamp)).encode("utf-8")
@@ -334,7 +350,7 @@ def render_pdf(
     fetcher = _fetcher_class()()
     with _render_lock:
         document = weasyprint.HTML(string=html_text, url_fetcher=fetcher).render(
-            font_config=font_config
+            font_config=font_config, stylesheets=[stylesheet]
         )
         document.metadata.title = title
         document.metadata.authors = [author]

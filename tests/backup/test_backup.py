@@ -93,7 +93,8 @@ def test_drawn_signatures_and_photos_travel_with_the_backup(app, client, world, 
     writer = get_storage().begin()
     writer.write(photo)
     key = writer.commit()
-    profile = db.session.get(MediatorProfile, world.mediators[0].id)
+    mediator_id = world.mediators[0].id  # read now: inside the target's context it would use the target's engine
+    profile = db.session.get(MediatorProfile, mediator_id)
     profile.photo_key = key
     db.session.commit()
     archive = tmp_path / "backup.tar"
@@ -108,7 +109,7 @@ def test_drawn_signatures_and_photos_travel_with_the_backup(app, client, world, 
         db.create_all()
         result = target.test_cli_runner().invoke(args=["odr", "restore", str(archive)])
         assert result.exit_code == 0, result.output
-        assert db.session.get(MediatorProfile, world.mediators[0].id).photo_key == key
+        assert db.session.get(MediatorProfile, mediator_id).photo_key == key
         with get_storage().open(key) as fh:
             assert fh.read() == photo
         db.session.remove()

@@ -109,16 +109,23 @@ def clashes(user_id: int, starts_at: datetime, ends_at: datetime, ignore_session
     return db.session.execute(q.limit(1)).first() is not None
 
 
-def _attendees(case: Any) -> list[tuple[int, str]]:
+def party_seats(case: Any) -> list[tuple[int, str]]:
+    """Parties and their agents with an account (an unclaimed respondent cannot accept yet)."""
     people: dict[int, str] = {}
-    if case.mediator_id:
-        people[case.mediator_id] = "mediator"
     for party in case.parties:
         if party.user_id and party.user_id not in people:
             people[party.user_id] = "party"
     for agent in case.agents:
         if agent.user_id and agent.user_id not in people:
             people[agent.user_id] = "agent"
+    return list(people.items())
+
+
+def _attendees(case: Any) -> list[tuple[int, str]]:
+    """A mediation session's seats: the mediator, then the parties and agents."""
+    people = dict([(case.mediator_id, "mediator")] if case.mediator_id else [])
+    for user_id, seat in party_seats(case):
+        people.setdefault(user_id, seat)
     return list(people.items())
 
 

@@ -32,7 +32,7 @@ from odr.core.errors import Conflict
 from odr.core.time import now
 from odr.extensions import db
 from odr.notifications.services import notify
-from odr.scheduling.booking import blocks, check_time, clashes, parse_start, session_state
+from odr.scheduling.booking import blocks, check_time, clashes, parse_start, party_seats, session_state
 from odr.scheduling.models import BusyBlock, MediationSession, SessionAttendee
 from odr.scheduling.notices import when
 
@@ -58,18 +58,6 @@ def court_seats(case: Any, actor: Any) -> list[tuple[int, str]]:
     if _court_seats is None:
         raise Conflict(_l("Hearings are not available: no court procedure is installed."), code="no_court_procedure")
     return _court_seats(case, actor)
-
-
-def party_seats(case: Any) -> list[tuple[int, str]]:
-    """Parties and their agents with an account (an unclaimed respondent cannot accept yet)."""
-    people: dict[int, str] = {}
-    for party in case.parties:
-        if party.user_id and party.user_id not in people:
-            people[party.user_id] = "party"
-    for agent in case.agents:
-        if agent.user_id and agent.user_id not in people:
-            people[agent.user_id] = "agent"
-    return list(people.items())
 
 
 def case_hearings(case: Any, statuses: tuple[str, ...] | None = None) -> list[MediationSession]:

@@ -42,9 +42,11 @@ sys.path.insert(0, str(ROOT))
 from mediation import passthrough  # noqa: E402
 from mediation.ice import install_host_addresses  # noqa: E402
 from mediation.protocol import iso_utc, sign_room_token  # noqa: E402
+from mediation.sockets import install_receive_buffers  # noqa: E402
 
 SECRET = "bench-secret"
 FPS = 15
+UDP_BUFFER = 4 * 1024 * 1024  # set from --udp-buffer
 OUT = ROOT / "benchmarks" / "out"
 
 
@@ -200,10 +202,10 @@ def token(session: int, user: int, mediator: bool) -> str:
         "room_ends_at": iso_utc(time.time() + 3600)}, ttl_seconds=600)
 
 
-def start_server(kind: str, port: int) -> subprocess.Popen:
-    env = {**os.environ, "ODR_MEDIA_SECRET": SECRET, "ODR_MEDIA_HOST_ADDRESSES": "127.0.0.1",
+def start_server(kind: str, port: int, workers: int = 1) -> subprocess.Popen:
+    env = {**os.environ, "ODR_MEDIA_SECRET": SECRET, "ODR_MEDIA_UDP_RECEIVE_BUFFER": str(UDP_BUFFER), "ODR_MEDIA_HOST_ADDRESSES": "127.0.0.1",
            "ODR_MEDIA_RECORDINGS_DIR": str(OUT / "rec"), "PYTHONPATH": str(ROOT)}
-    cmd = ([sys.executable, "-m", "mediation", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = ([sys.executable, "-m", "mediation", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
            if kind == "passthrough" else
            [sys.executable, str(ROOT / "benchmarks" / "media_relay_server.py"), "--port", str(port)])
     return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -219,9 +221,16 @@ async def wait_up(port: int) -> None:
     raise RuntimeError("server did not start")
 
 
-def cpu_seconds(proc: psutil.Process) -> float:
-    times = proc.cpu_times()
-    return times.user + times.system
+def cpu_seconds(proc: psutil.Process, children: bool = True) -> float:
+    """User + system CPU of ``proc`` and, for a server with --workers, its live worker processes."""
+    total = 0.0
+    for p in [proc, *(proc.children(recursive=True) if children else [])]:
+        try:
+            times = p.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 async def admit_loop(mediators: list[BenchClient], stop: asyncio.Event) -> None:
@@ -267,9 +276,10 @@ async def fanout(kind: str, subscribers: int, media: dict, seconds: float, port:
         server.wait(10)
 
 
-async def rooms_capacity(media: dict, port: int, max_rooms: int, seconds: float) -> list[dict[str, Any]]:
+async def rooms_capacity(media: dict, port: int, max_rooms: int, seconds: float,
+                         workers: int = 1) -> list[dict[str, Any]]:
     results = []
-    server = start_server("passthrough", port)
+    server = start_server("passthrough", port, workers)
     proc, me = psutil.Process(server.pid), psutil.Process()
     clients: list[BenchClient] = []
     mediators: list[BenchClient] = []
@@ -290,11 +300,11 @@ async def rooms_capacity(media: dict, port: int, max_rooms: int, seconds: float)
             await asyncio.sleep(4)
             before = [dict(c.video) for c in clients]
             sent0 = [c.sources["video"].sent for c in clients]
-            c0, t0, me0 = cpu_seconds(proc), time.monotonic(), cpu_seconds(me)
+            c0, t0, me0 = cpu_seconds(proc), time.monotonic(), cpu_seconds(me, children=False)
             await asyncio.sleep(seconds)
             wall = time.monotonic() - t0
             cpu = (cpu_seconds(proc) - c0) / wall
-            client_cpu = (cpu_seconds(me) - me0) / wall
+            client_cpu = (cpu_seconds(me, children=False) - me0) / wall
             sent_fps = min(c.sources["video"].sent - s0 for c, s0 in zip(clients, sent0, strict=True)) / wall
             fps = []
             for c, b in zip(clients, before, strict=True):
@@ -322,8 +332,11 @@ async def rooms_capacity(media: dict, port: int, max_rooms: int, seconds: float)
 
 
 async def main(args: argparse.Namespace) -> None:
+    global UDP_BUFFER
+    UDP_BUFFER = args.udp_buffer
     passthrough.install()
     install_host_addresses(["127.0.0.1"])
+    install_receive_buffers(args.udp_buffer)  # the clients stand for browsers, whose buffers are large
     media_file = OUT / "bench-640x480-vp8-opus.webm"
     make_media(media_file)
     media = {"audio": load_packets(media_file, "audio"), "video": load_packets(media_file, "video")}
@@ -344,8 +357,9 @@ async def main(args: argparse.Namespace) -> None:
         print(f"  ratio at {subs} subscribers: re-encoding uses "
               f"{r['cpu_per_s'] / max(p['cpu_per_s'], 1e-9):.1f}x the CPU", flush=True)
     if args.rooms:
-        print("three-party rooms on the pass-through server:", flush=True)
-        summary["rooms"] = await rooms_capacity(media, port + 1, args.rooms, args.seconds)
+        print(f"three-party rooms on the pass-through server ({args.workers} worker process(es)):", flush=True)
+        summary["rooms"] = await rooms_capacity(media, port + 1, args.rooms, args.seconds, args.workers)
+        summary["workers"] = args.workers
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "media_bench.json").write_text(json.dumps(summary, indent=2))
 
@@ -355,4 +369,7 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=10.0, help="measurement window per run")
     parser.add_argument("--repeat", type=int, default=3, help="runs per fan-out case (median; 0: skip)")
     parser.add_argument("--rooms", type=int, default=14, help="most three-party rooms to try (0: skip)")
+    parser.add_argument("--workers", type=int, default=1, help="media server processes for the rooms test")
+    parser.add_argument("--udp-buffer", type=int, default=4 * 1024 * 1024,
+                        help="UDP receive buffer per socket, server and clients (0: OS default)")
     asyncio.run(main(parser.parse_args()))

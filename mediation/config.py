@@ -30,6 +30,8 @@ class Settings:
     #: Longest room-token lifetime accepted (the web app issues 300 s): it bounds how
     #: long an ended room has to be remembered so that no valid token can reopen it.
     max_token_ttl: float = 60 * 60
+    #: Kernel receive buffer per UDP socket (mediation/sockets.py); 0 keeps the OS default.
+    udp_receive_buffer: int = 4 * 1024 * 1024
     callback_retries: int = 4
     callback_backoff: float = 1.0
 
@@ -49,6 +51,19 @@ def parse_ice_servers(raw: str | None) -> list[dict]:
         raise ConfigError(f"ODR_ICE_SERVERS is not JSON: {exc}") from exc
     if not isinstance(value, list) or not all(isinstance(s, dict) and "urls" in s for s in value):
         raise ConfigError("ODR_ICE_SERVERS must be a JSON list of {urls, username?, credential?}")
+    return value
+
+
+def _int_setting(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number of bytes, not {raw!r}") from exc
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative")
     return value
 
 
@@ -75,4 +90,5 @@ def from_env(env: dict[str, str] | None = None, dev: bool = False) -> Settings:
         allowed_origins=origins,
         grace_seconds=float(env.get("ODR_MEDIA_GRACE_SECONDS", 15 * 60)),
         max_token_ttl=float(env.get("ODR_MEDIA_MAX_TOKEN_TTL", 60 * 60)),
+        udp_receive_buffer=_int_setting(env, "ODR_MEDIA_UDP_RECEIVE_BUFFER", 4 * 1024 * 1024),
     )

@@ -18,6 +18,7 @@ from mediation.forwarding import check_sender_shape
 from mediation.ice import install_host_addresses
 from mediation.protocol import TokenError, api_error, verify_room_token
 from mediation.rooms import RoomError, Rooms
+from mediation.sockets import install_receive_buffers
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ SETTINGS_KEY = web.AppKey("settings", Settings)
 CALLBACKS_KEY = web.AppKey("callbacks", Callbacks)
 
 
-def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
     return web.json_response(api_error(code, message), status=status, headers=headers)
 
 
@@ -61,21 +62,21 @@ async def offer(request: web.Request) -> web.Response:
     try:
         params = await request.json()
     except ValueError:
-        return _error(400, "bad_request", "expected a JSON body")
+        return error_response(400, "bad_request", "expected a JSON body")
     if not isinstance(params, dict):
-        return _error(400, "bad_request", "expected a JSON object")
+        return error_response(400, "bad_request", "expected a JSON object")
     settings = request.app[SETTINGS_KEY]
     try:
         claims = verify_room_token(settings.secret, params.get("token"))
     except TokenError as exc:
-        return _error(401, f"token_{exc.code}", exc.message)
+        return error_response(401, f"token_{exc.code}", exc.message)
     if params.get("type") != "offer" or not isinstance(params.get("sdp"), str):
-        return _error(400, "bad_request", 'expected {"type": "offer", "sdp": ...}')
+        return error_response(400, "bad_request", 'expected {"type": "offer", "sdp": ...}')
     try:
         room = request.app[ROOMS_KEY].get(claims)
         participant = await room.join(claims, params["sdp"])
     except RoomError as exc:
-        return _error(exc.status, exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message)
     return web.json_response(
         {"type": "answer", "sdp": participant.answer_sdp,
          "participant_id": participant.participant_id}
@@ -102,6 +103,7 @@ def create_app(settings: Settings) -> web.Application:
     passthrough.install()
     check_sender_shape()
     install_host_addresses(settings.host_addresses)
+    install_receive_buffers(settings.udp_receive_buffer)
     app = web.Application(middlewares=[cors_middleware], client_max_size=MAX_OFFER_BYTES)
     callbacks = Callbacks(settings.secret, settings.callback_base,
                           retries=settings.callback_retries, backoff=settings.callback_backoff)

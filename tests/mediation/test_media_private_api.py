@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import socket
 
 import aioice.ice
+import aioice.turn
 import aiortc
+import pytest
 from aiortc import RTCRtpTransceiver, rtcrtpreceiver
 from aiortc.mediastreams import MediaStreamTrack
 
-from mediation import ice, passthrough
+from mediation import ice, passthrough, sockets
+from mediation.config import ConfigError, from_env
 from mediation.forwarding import check_sender_shape
 
 
@@ -88,3 +92,37 @@ def test_peer_connections_never_use_default_stun():
     config = pc._RTCPeerConnection__configuration
     assert config.iceServers == []
     asyncio.run(pc.close())
+
+
+def test_aioice_socket_buffer_setting_takes_effect():
+    """aioice sizes each host socket from turn.UDP_SOCKET_BUFFER_SIZE: bind one and look."""
+    sockets.check_buffer_shape()
+    wanted = 1024 * 1024
+    cap = sockets.kernel_cap() or wanted
+    try:
+        sockets.install_receive_buffers(wanted)
+
+        async def gathered_buffer() -> int:
+            ice.install_host_addresses(["127.0.0.1"])
+            connection = aioice.Connection(ice_controlling=True)
+            try:
+                await connection.gather_candidates()
+                sock = connection._protocols[0].transport.get_extra_info("socket")
+                return sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+            finally:
+                await connection.close()
+                ice.install_host_addresses([])
+
+        # Linux reports double the request (its bookkeeping), capped by net.core.rmem_max.
+        assert asyncio.run(gathered_buffer()) >= min(wanted, cap)
+    finally:
+        sockets.install_receive_buffers(0)
+    assert aioice.turn.UDP_SOCKET_BUFFER_SIZE == sockets.AIOICE_DEFAULT
+
+
+def test_receive_buffer_setting_is_validated():
+    assert from_env({"ODR_MEDIA_SECRET": "s"}).udp_receive_buffer == 4 * 1024 * 1024
+    assert from_env({"ODR_MEDIA_SECRET": "s", "ODR_MEDIA_UDP_RECEIVE_BUFFER": "0"}).udp_receive_buffer == 0
+    for bad in ("lots", "-1"):
+        with pytest.raises(ConfigError, match="ODR_MEDIA_UDP_RECEIVE_BUFFER"):
+            from_env({"ODR_MEDIA_SECRET": "s", "ODR_MEDIA_UDP_RECEIVE_BUFFER": bad})

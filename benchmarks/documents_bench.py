@@ -8,13 +8,15 @@ Run on demand, from the repository root:
 Measures, for a settlement agreement (人民调解协议书, 3 A4 pages):
 * cold start: the first document in a fresh Python process (imports, font
   configuration, render), timed inside a subprocess; median of several processes;
+  also with WeasyPrint's C bindings imported the normal way (``ODR_WEASYPRINT_FAST_FFI=0``);
 * warm: median and p90 of 100 renders in one process (wall and CPU time);
 * memory: RSS after 1, 10, 50 and 100 documents and the peak (should stay flat);
 * file size of the PDF (fonts subset);
 * LibreOffice: ``soffice --headless --convert-to pdf`` of the same HTML, each
   conversion a fresh soffice process (that is how a CLI conversion runs).
 
-Prints a Markdown section for docs/benchmarks.md. Writes only to a temporary folder.
+Prints a Markdown section for docs/benchmarks.md. Writes only to a temporary folder and,
+as the app does, to the documents' cache folder (odr/documents/caches.py).
 """
 
 from __future__ import annotations
@@ -50,7 +52,9 @@ t1 = time.perf_counter()
 title, author = TITLES[{kind!r}]
 pdf = render_pdf({kind!r}, sample_context({kind!r}), title=title, author=author, created=SIGNED)
 t2 = time.perf_counter()
-print(json.dumps({{"engine": t2 - t0, "preload": t1 - t0, "first": t2 - t1, "process": t2 - t_start}}))
+from odr.documents import weasyffi
+print(json.dumps({{"engine": t2 - t0, "preload": t1 - t0, "first": t2 - t1, "process": t2 - t_start,
+                  "ffi": weasyffi.state()}}))
 """
 
 
@@ -58,26 +62,39 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
 
 
-def cold_runs(count: int) -> dict[str, float]:
+def _cold_child(with_preload: bool, fast_ffi: bool = True) -> dict:
+    code = COLD_CHILD.format(root=str(ROOT), kind=KIND, preload=with_preload)
+    env = {key: value for key, value in os.environ.items() if key != "ODR_WEASYPRINT_FAST_FFI"}
+    if not fast_ffi:
+        env["ODR_WEASYPRINT_FAST_FFI"] = "0"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def cold_runs(count: int) -> dict[str, float | str]:
     """Time the first document of fresh processes, without and with ``preload()``.
 
     ``engine`` starts after the app package is imported (a real app process has
     Flask and SQLAlchemy loaded already) and covers importing WeasyPrint, the font
     configuration, compiling the templates and rendering; ``process`` adds the
-    interpreter and app-package imports.
+    interpreter and app-package imports. The same is measured, interleaved, with
+    WeasyPrint's C bindings imported the normal way (``ODR_WEASYPRINT_FAST_FFI=0``,
+    see odr/documents/weasyffi.py) to show what the prebuilt bindings save. The
+    caches (prebuilt bindings, compiled templates) exist after the first child.
     """
-    runs: dict[bool, list[dict[str, float]]] = {False: [], True: []}
-    for with_preload in (False, True):
-        code = COLD_CHILD.format(root=str(ROOT), kind=KIND, preload=with_preload)
-        for _ in range(count):
-            out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-            runs[with_preload].append(json.loads(out.strip().splitlines()[-1]))
+    _cold_child(False)  # builds the caches if this checkout has none yet
+    runs: dict[str, list[dict]] = {"plain": [], "normal_ffi": [], "preload": []}
+    for _ in range(count):
+        runs["plain"].append(_cold_child(False))
+        runs["normal_ffi"].append(_cold_child(False, fast_ffi=False))
+        runs["preload"].append(_cold_child(True))
 
-    def med(with_preload: bool, key: str) -> float:
-        return _ms(statistics.median(run[key] for run in runs[with_preload]))
+    def med(kind: str, key: str) -> float:
+        return _ms(statistics.median(run[key] for run in runs[kind]))
 
-    return {"median_ms": med(False, "engine"), "process_ms": med(False, "process"),
-            "preload_ms": med(True, "preload"), "after_preload_ms": med(True, "first")}
+    return {"median_ms": med("plain", "engine"), "process_ms": med("plain", "process"),
+            "normal_ffi_ms": med("normal_ffi", "engine"), "ffi": runs["plain"][0]["ffi"],
+            "preload_ms": med("preload", "preload"), "after_preload_ms": med("preload", "first")}
 
 
 def warm_runs(count: int) -> dict[str, object]:
@@ -177,6 +194,8 @@ def markdown(cold: dict, warm: dict, lo: dict | None, args: argparse.Namespace) 
         f"| cold: first document in a fresh process (median of {args.cold}; WeasyPrint import + fonts + "
         f"templates + render) | {cold['median_ms']} ms ({cold['process_ms']} ms incl. interpreter and app "
         f"package imports) | < 1000 ms | {lo_cold} (first run, new profile) | {ratio_cold} |",
+        f"| cold, WeasyPrint's C bindings imported the normal way (`ODR_WEASYPRINT_FAST_FFI=0`; "
+        f"above: {cold['ffi']}) | {cold['normal_ffi_ms']} ms | — | — | — |",
         f"| cold with `preload()` at app start | preload {cold['preload_ms']} ms, then first document "
         f"{cold['after_preload_ms']} ms | — | — | — |",
         f"| warm: median of {args.warm} documents | {warm['median_ms']} ms (p90 {warm['p90_ms']} ms, CPU "

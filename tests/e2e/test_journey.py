@@ -223,6 +223,18 @@ def video_playing(page: Any, other: str) -> bool:
     return any(page.evaluate(script, other) for _ in range(5))
 
 
+def decoding(page: Any, other: str, timeout: float = 45) -> None:
+    """Wait until ``page`` has decoded video and received audio from ``other``, polling from
+    Python: Playwright's wait_for_function does not await an async predicate."""
+    script = ("async (o) => { const s = await window.OdrRoom.collectStats();"
+              " return !!(s && s.video[o] && s.video[o].framesDecoded > 20 && s.audio[o]"
+              " && s.audio[o].packetsReceived > 20); }")
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(script, other):
+        assert time.monotonic() < deadline, f"no decoded media from {other}: {room_debug(page)}"
+        time.sleep(0.5)
+
+
 def room_debug(page: Any) -> str:
     """What room.js knows, for a failure message."""
     return page.evaluate("() => JSON.stringify({state: OdrRoom.state, errors: OdrRoom.errors,"
@@ -453,10 +465,7 @@ def video_session(j: Journey, session_id: int) -> None:
         for other in people:
             if other == who:
                 continue
-            page.wait_for_function(
-                "async (o) => { const s = await window.OdrRoom.collectStats();"
-                " return !!(s && s.video[o] && s.video[o].framesDecoded > 20 && s.audio[o]"
-                " && s.audio[o].packetsReceived > 20); }", arg=ids[other], timeout=45_000, polling=500)
+            decoding(page, ids[other], timeout=45)
             assert flowing(page, ids[other]), f"{who} gets no steady media from {other}: {room_debug(page)}"
             assert video_playing(page, ids[other]), f"{who} sees no playing video of {other}"
     for who, page in people.items():

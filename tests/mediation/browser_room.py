@@ -35,11 +35,22 @@ from mediation.server import create_app
 from tests.browser import CHROMIUM, CHROMIUM_FLAGS
 from tests.mediation.helpers import LOOPBACK, SECRET
 
-ROOM_JS = Path(__file__).resolve().parents[2] / "odr" / "static" / "js" / "room.js"
+JS_DIR = Path(__file__).resolve().parents[2] / "odr" / "static" / "js"
+#: the room client's files, in the order templates/sessions/room.html loads them
+ROOM_SCRIPTS = ("room_view.js", "room.js")
+SCRIPT_TAGS = "".join(f'<script src="/static/js/{name}"></script>' for name in ROOM_SCRIPTS)
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>room</title></head><body>
 <div id="odr-room" data-join-url="/join/{who}" data-csrf-token="test-csrf" data-lang="{lang}"
      data-autojoin="1" data-slots="3"></div>
-<script src="/static/js/room.js"></script></body></html>"""
+""" + SCRIPT_TAGS + "</body></html>"
+
+
+async def room_script(request: web.Request) -> web.Response:
+    """Serve one of ROOM_SCRIPTS from odr/static/js (nothing else)."""
+    name = request.match_info["name"]
+    if name not in ROOM_SCRIPTS:
+        raise web.HTTPNotFound()
+    return web.Response(body=(JS_DIR / name).read_bytes(), content_type="application/javascript")
 STATS = "async () => JSON.stringify(await window.OdrRoom.collectStats())"
 DEBUG = ("() => JSON.stringify({state: OdrRoom.state, status: document.querySelector('#odr-room-status')"
          ".textContent, errors: OdrRoom.errors, retries: OdrRoom.retries, tracks: OdrRoom.tracks,"
@@ -83,13 +94,10 @@ async def page_server(offer_url: str, cast: dict[str, Person], session_id: int =
         return web.json_response({"room_token": sign_room_token(SECRET, claims, ttl_seconds=300),
                                   "signaling_url": offer_url, "ice_servers": []})
 
-    async def script(request: web.Request) -> web.Response:
-        return web.Response(body=ROOM_JS.read_bytes(), content_type="application/javascript")
-
     app = web.Application()
     app.router.add_get("/room/{who}", page)
     app.router.add_post("/join/{who}", join)
-    app.router.add_get("/static/js/room.js", script)
+    app.router.add_get("/static/js/{name}", room_script)
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, LOOPBACK, 0).start()

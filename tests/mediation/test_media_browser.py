@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from pathlib import Path
+import time
 
 import pytest
 from aiohttp import web
@@ -18,15 +18,15 @@ from aiohttp import web
 from mediation.protocol import sign_room_token
 from tests.browser import CHROMIUM
 from tests.browser import CHROMIUM_FLAGS as FLAGS
+from tests.mediation.browser_room import SCRIPT_TAGS, room_script
 from tests.mediation.helpers import LOOPBACK, SECRET, claims, running_server
 
 pytestmark = [pytest.mark.netns, pytest.mark.timeout(150)]
 
-ROOM_JS = Path(__file__).resolve().parents[2] / "odr" / "static" / "js" / "room.js"
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>room</title></head><body>
 <div id="odr-room" data-join-url="/join/{user}" data-csrf-token="test-csrf" data-lang="{lang}"
      data-autojoin="1" data-slots="3"></div>
-<script src="/static/js/room.js"></script></body></html>"""
+""" + SCRIPT_TAGS + "</body></html>"
 
 
 async def _page_server(offer_url: str) -> tuple[web.AppRunner, str]:
@@ -45,13 +45,10 @@ async def _page_server(offer_url: str) -> tuple[web.AppRunner, str]:
         tok = sign_room_token(SECRET, {**claims(int(user), role=role, side=side), "display_name": name})
         return web.json_response({"room_token": tok, "signaling_url": offer_url, "ice_servers": []})
 
-    async def script(request: web.Request) -> web.Response:
-        return web.Response(body=ROOM_JS.read_bytes(), content_type="application/javascript")
-
     app = web.Application()
     app.router.add_get("/room/{user}", page)
     app.router.add_post("/join/{user}", join)
-    app.router.add_get("/static/js/room.js", script)
+    app.router.add_get("/static/js/{name}", room_script)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, LOOPBACK, 0)
@@ -108,11 +105,7 @@ def test_two_browsers_receive_each_other(tmp_path):
                     await mediator.click(f"#odr-admit-{party_id}", timeout=20000)
                     await party.wait_for_function("window.OdrRoom.state === 'admitted'", timeout=30000)
                     for page, other in ((mediator, party_id), (party, mediator_id)):
-                        await page.wait_for_function(
-                            "async (o) => { const s = await window.OdrRoom.collectStats();"
-                            " return s.video[o] && s.video[o].framesDecoded > 20"
-                            " && s.audio[o] && s.audio[o].packetsReceived > 50; }",
-                            arg=other, timeout=30000, polling=500)
+                        await _decoding(page, other)
                     for page, other in ((mediator, party_id), (party, mediator_id)):
                         assert await _flowing(page, other), f"no steady media from {other}"
                     # The UI shows the roster and the other person's tile.
@@ -127,12 +120,18 @@ def test_two_browsers_receive_each_other(tmp_path):
     asyncio.run(scenario())
 
 
-async def _decoding(page, other: str, timeout: int = 30000) -> None:
-    await page.wait_for_function(
-        "async (o) => { const s = await window.OdrRoom.collectStats();"
-        " return s.video[o] && s.video[o].framesDecoded > 20"
-        " && s.audio[o] && s.audio[o].packetsReceived > 50; }",
-        arg=other, timeout=timeout, polling=500)
+DECODING = ("async (o) => { const s = await window.OdrRoom.collectStats();"
+            " return !!(s && s.video[o] && s.video[o].framesDecoded > 20"
+            " && s.audio[o] && s.audio[o].packetsReceived > 50); }")
+
+
+async def _decoding(page, other: str, timeout: float = 30) -> None:
+    """Poll getStats from Python: Playwright's wait_for_function does not await an async
+    predicate (the Promise itself is truthy), so it would return at once."""
+    deadline = time.monotonic() + timeout
+    while not await page.evaluate(DECODING, other):
+        assert time.monotonic() < deadline, f"no decoded media from {other} within {timeout} s"
+        await asyncio.sleep(0.5)
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium not installed")

@@ -103,6 +103,7 @@ def test_room_page_hosts_room_js_with_its_data(app: Flask, client: FlaskClient, 
         assert resp.status_code == 200
         html = resp.get_data(as_text=True)
         assert 'src="/static/js/room.js"' in html and 'id="odr-room"' in html
+        assert html.index('src="/static/js/room_view.js"') < html.index('src="/static/js/room.js"')
         attrs = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', html))
         assert attrs["session-id"] == str(booked.session.id)
         assert attrs["join-url"] == f"/api/v1/sessions/{booked.session.id}/join"

@@ -1,4 +1,9 @@
-"""Backup room: `flask odr backup` and `flask odr restore` (database rows and stored files)."""
+"""Backup room: the database rows and the stored files as a whole.
+
+`flask odr backup` and `flask odr restore`; `flask odr sweep-files` (and its daily job)
+removes stored files no row names. ``stored_files`` is the one list of columns that name
+stored files, which all three share.
+"""
 
 from __future__ import annotations
 

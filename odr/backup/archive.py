@@ -1,13 +1,15 @@
 """A consistent copy of the database and the stored files, and its restore.
 
 Format: a tar file with ``manifest.json``, one ``tables/<name>.jsonl`` per table (rows as
-JSON with typed values) and ``files/<area>/<key>`` for evidence and issued documents.
+JSON with typed values) and ``files/<area>/<key>`` for every file a row names (the columns
+are listed in ``odr.backup.stored_files``).
 
 Consistency: every table is read inside one snapshot (PostgreSQL: REPEATABLE READ, READ
 ONLY; SQLite: one read transaction in WAL mode), so the rows agree with each other. Files
 are copied after the snapshot; stored files are never changed or deleted (evidence is
-withdrawn, not removed; a document is reissued under a new key), so every key the
-snapshot references is present, and keys written after it are simply not referenced.
+withdrawn, not removed; a document is reissued under a new key; the orphan sweep deletes
+only day-old files that no row names), so every key the snapshot references is present,
+and keys written after it are simply not referenced.
 
 Restore goes into an empty instance (schema at the current migration, no rows): rows in
 foreign-key order with constraint checks deferred, sequences reset, then every stored
@@ -30,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import Table, func, select, text
 
+from odr.backup.stored_files import area_storage, columns_of
 from odr.core.time import iso, now
 from odr.extensions import db
 
@@ -64,10 +67,6 @@ def _decode(value: Any) -> Any:
         if tag == "$b64":
             return base64.b64decode(raw)
     return value
-
-
-#: Other files in the main storage that rows point to, by table: column.
-_EXTRA_FILES: dict[str, tuple[str, ...]] = {"signature": ("image_key",), "mediator_profile": ("photo_key",)}
 
 
 def _tables() -> list[Table]:
@@ -126,13 +125,10 @@ def create_backup(path: Path) -> BackupReport:
                     buf.write(json.dumps({k: _encode(v) for k, v in row.items()}, ensure_ascii=False).encode())
                     buf.write(b"\n")
                     count += 1
-                    if table.name == "evidence":
-                        file_refs.append(("evidence", row["storage_key"], row["sha256"]))
-                    elif table.name == "document":
-                        file_refs.append(("documents", row["storage_key"], row["sha256"]))
-                    for column in _EXTRA_FILES.get(table.name, ()):
-                        if row[column]:  # drawn signatures, mediator photos: hashed when copied
-                            file_refs.append(("evidence", row[column], ""))
+                    for ref in columns_of(table.name):
+                        if row[ref.column]:  # without a recorded hash (drawn signatures, photos): hashed when copied
+                            sha = row[ref.sha256_column] if ref.sha256_column else ""
+                            file_refs.append((ref.area, row[ref.column], sha))
                 rows[table.name] = count
                 _add_bytes(tar, f"tables/{table.name}.jsonl", buf.getvalue())
             trans.rollback()
@@ -241,14 +237,7 @@ def restore_backup(path: Path) -> RestoreReport:
 
 
 def _store(area: str, key: str, data: bytes) -> None:
-    if area == "evidence":
-        from odr.core.storage import get_storage
-
-        get_storage().put(key, data)
-    else:
-        from odr.documents.services import store_bytes
-
-        store_bytes(key, data)
+    area_storage(area).put(key, data)  # under its original key: the restored rows name it
 
 
 def verify_files() -> list[str]:

@@ -13,9 +13,12 @@ import fcntl
 import logging
 import os
 import secrets
+import stat
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -36,6 +39,15 @@ _FULL = (errno.ENOSPC, errno.EDQUOT)
 
 def new_key() -> str:
     return secrets.token_hex(20)
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A committed file as a listing sees it; ``modified`` is aware UTC."""
+
+    key: str
+    size: int
+    modified: datetime
 
 
 class Writer(ABC):
@@ -96,9 +108,22 @@ class Storage(ABC):
         """Only for bytes no record refers to (an aborted or rolled-back upload)."""
         ...
 
+    @abstractmethod
+    def iter_files(self, prefix: str = "") -> Iterator[StoredFile]:
+        """Committed files whose key starts with ``prefix`` (for the orphan sweep).
+
+        Uploads still in progress are not listed, nor anything whose name is not a
+        storage key: what this storage did not write is never offered for deletion.
+        """
+        ...
+
+
+def _is_key(key: str) -> bool:
+    return bool(key) and all(c in "0123456789abcdef" for c in key)
+
 
 def _check_key(key: str) -> str:
-    if not key or not all(c in "0123456789abcdef" for c in key):
+    if not _is_key(key):
         raise ValueError("bad storage key")
     return key
 
@@ -220,6 +245,36 @@ class FileSystemStorage(Storage):
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
 
+    def iter_files(self, prefix: str = "") -> Iterator[StoredFile]:
+        """Files at ``root/ab/<key>``; ``tmp/`` (parts) and stray names are skipped.
+
+        The date is the file's mtime: the last write of its part file, since the rename
+        into place keeps it."""
+        if prefix:
+            _check_key(prefix)
+        head = prefix[:2]
+        if len(head) == 2:
+            folders = [self.root / head]
+        else:
+            folders = sorted(p for p in self.root.iterdir() if len(p.name) == 2 and _is_key(p.name)
+                             and p.name.startswith(head))
+        for folder in folders:
+            try:
+                with os.scandir(folder) as listing:
+                    entries = list(listing)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in entries:
+                key = entry.name
+                if not (key.startswith(prefix) and key[:2] == folder.name and _is_key(key)):
+                    continue
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    continue  # deleted since the folder was read
+                if stat.S_ISREG(info.st_mode):
+                    yield StoredFile(key, info.st_size, datetime.fromtimestamp(info.st_mtime, UTC))
+
     def leftovers(self) -> list[Path]:
         """Files in the storage area (tests check an aborted upload left none)."""
         return [p for p in self.root.rglob("*") if p.is_file()]
@@ -296,6 +351,17 @@ class S3Storage(Storage):
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=_check_key(key))
+
+    def iter_files(self, prefix: str = "") -> Iterator[StoredFile]:
+        """``list_objects_v2``, page by page. Multipart uploads not yet completed are not
+        objects, so they are not listed; a completed one is dated when it *began*."""
+        if prefix:
+            _check_key(prefix)
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        for page in pages:
+            for obj in page.get("Contents", ()):
+                if _is_key(obj["Key"]):
+                    yield StoredFile(obj["Key"], int(obj["Size"]), obj["LastModified"].astimezone(UTC))
 
 
 def build_storage(app: Flask) -> Storage:

@@ -5,7 +5,10 @@ schedulers, and a job added from another process is not seen until the scheduler
 wakes. So only the leader runs a scheduler (``odr.scheduling.leader``), and the web app
 never adds jobs: it writes rows (deadlines, reminders, outbox) that the leader's short
 periodic sweep picks up. The jobs themselves are few and fixed, stored in
-``apscheduler_jobs`` so a restart resumes their timing.
+``apscheduler_jobs`` so a restart resumes their timing: the sweep (every second or so) and
+the daily orphan-file sweep (``odr.backup.orphans``). The daily one runs at a fixed local
+time, not every 24 h: each leader start replaces the stored jobs, and an interval would
+begin counting again at every restart.
 
 Misfire settings, on purpose: the sweep is stateless and catches up from the tables, so
 after downtime the missed runs are *coalesced* into one run and ``misfire_grace_time`` is
@@ -37,7 +40,7 @@ from flask import Flask
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
-from odr.core.time import UTC
+from odr.core.time import DEFAULT_TZ, UTC
 from odr.scheduling.leader import LeaderLock, leader_lock_for
 from odr.scheduling.wakeup import NotifyListener, next_due
 
@@ -46,6 +49,9 @@ log = logging.getLogger("odr.scheduling")
 _APPS: dict[str, Flask] = {}
 _RUNNERS: dict[str, SchedulerRunner] = {}
 SWEEP_JOB_ID = "odr-sweep"
+FILE_SWEEP_JOB_ID = "odr-sweep-files"
+#: when the daily orphan-file sweep runs (Asia/Shanghai wall time: the quiet hours)
+FILE_SWEEP_AT = {"hour": 3, "minute": 30}
 
 
 def sweep_job(app_key: str) -> None:
@@ -61,6 +67,18 @@ def sweep_job(app_key: str) -> None:
     finally:
         if runner is not None:
             runner.sweeping.clear()
+
+
+def file_sweep_job(app_key: str) -> None:
+    """Daily: delete stored files that no row names, older than the default grace."""
+    app = _APPS.get(app_key)
+    if app is None:
+        return
+    from odr.backup.orphans import sweep_orphans
+
+    with app.app_context():
+        report = sweep_orphans()
+    log.info("orphan-file sweep: %s", report.counts())
 
 
 def _drain(app: Flask) -> None:
@@ -138,6 +156,9 @@ class SchedulerRunner:
         self.scheduler.start(paused=True)
         self.scheduler.add_job("odr.scheduling.jobs:sweep_job", "interval", seconds=self.sweep_seconds,
                                id=SWEEP_JOB_ID, args=[self.app_key], replace_existing=True,
+                               coalesce=True, max_instances=1, misfire_grace_time=None)
+        self.scheduler.add_job("odr.scheduling.jobs:file_sweep_job", "cron", **FILE_SWEEP_AT, timezone=DEFAULT_TZ,
+                               id=FILE_SWEEP_JOB_ID, args=[self.app_key], replace_existing=True,
                                coalesce=True, max_instances=1, misfire_grace_time=None)
         self.scheduler.add_listener(self._after_sweep, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         self.scheduler.resume()

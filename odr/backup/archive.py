@@ -6,10 +6,12 @@ are listed in ``odr.backup.stored_files``).
 
 Consistency: every table is read inside one snapshot (PostgreSQL: REPEATABLE READ, READ
 ONLY; SQLite: one read transaction in WAL mode), so the rows agree with each other. Files
-are copied after the snapshot; stored files are never changed or deleted (evidence is
-withdrawn, not removed; a document is reissued under a new key; the orphan sweep deletes
-only day-old files that no row names), so every key the snapshot references is present,
-and keys written after it are simply not referenced.
+are copied after the snapshot; stored files are never changed, and deleted only where
+``stored_files`` marks the column replaceable (a mediator's replaced photo) or by the
+orphan sweep (day-old files that no row names): evidence is withdrawn, not removed, and a
+document is reissued under a new key. So every key the snapshot references is present —
+unless a photo was replaced meanwhile, and then the snapshot is taken again — and keys
+written after it are simply not referenced.
 
 Restore goes into an empty instance (schema at the current migration, no rows): rows in
 foreign-key order with constraint checks deferred, sequences reset, then every stored
@@ -22,8 +24,9 @@ import base64
 import hashlib
 import io
 import json
+import logging
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -35,6 +38,8 @@ from sqlalchemy import Table, func, select, text
 from odr.backup.stored_files import area_storage, columns_of
 from odr.core.time import iso, now
 from odr.extensions import db
+
+log = logging.getLogger("odr.backup")
 
 FORMAT = "odr-backup/1"
 
@@ -101,12 +106,39 @@ class BackupReport:
     bytes: int
 
 
-def create_backup(path: Path) -> BackupReport:
-    """Write a consistent backup to ``path`` (a .tar file)."""
+#: a snapshot whose replaceable file vanished before it was copied is taken again this often
+SNAPSHOT_ATTEMPTS = 3
+
+
+class _SnapshotMoved(Exception):
+    """A file the snapshot named was replaced (and deleted) before it could be copied."""
+
+
+def create_backup(path: Path, after_snapshot: Callable[[], None] | None = None) -> BackupReport:
+    """Write a consistent backup to ``path`` (a .tar file).
+
+    The tables are read in one transaction, then the files they name are copied. A mediator
+    replacing a photo in between deletes the file the snapshot names; the snapshot is then
+    taken again (``SNAPSHOT_ATTEMPTS``) rather than failing the backup or writing an archive
+    that names a missing file. ``after_snapshot`` runs between the two steps (tests use it to
+    make that happen deterministically).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, SNAPSHOT_ATTEMPTS + 1):
+        try:
+            return _write_backup(path, after_snapshot)
+        except _SnapshotMoved as moved:
+            if attempt == SNAPSHOT_ATTEMPTS:
+                raise RuntimeError(f"stored files kept changing during the backup: {moved}") from None
+            log.info("backup: %s was replaced during the snapshot; taking it again", moved)
+    raise AssertionError("unreachable")
+
+
+def _write_backup(path: Path, after_snapshot: Callable[[], None] | None) -> BackupReport:
     rows: dict[str, int] = {}
     file_refs: list[tuple[str, str, str]] = []  # (area, key, sha256)
+    replaceable: set[tuple[str, str]] = set()
     tmp = path.with_suffix(path.suffix + ".part")
     conn = db.engine.connect()
     try:
@@ -129,11 +161,17 @@ def create_backup(path: Path) -> BackupReport:
                         if row[ref.column]:  # without a recorded hash (drawn signatures, photos): hashed when copied
                             sha = row[ref.sha256_column] if ref.sha256_column else ""
                             file_refs.append((ref.area, row[ref.column], sha))
+                            if ref.replaceable:
+                                replaceable.add((ref.area, row[ref.column]))
                 rows[table.name] = count
                 _add_bytes(tar, f"tables/{table.name}.jsonl", buf.getvalue())
             trans.rollback()
+            if after_snapshot is not None:
+                after_snapshot()
             total = 0
             for i, (area, key, sha) in enumerate(file_refs):
+                if (area, key) in replaceable and not area_storage(area).exists(key):
+                    raise _SnapshotMoved(f"{area}/{key}")
                 if area == "evidence":
                     data = b"".join(_evidence_chunks(key))
                 else:

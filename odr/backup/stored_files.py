@@ -27,18 +27,21 @@ AREAS = ("evidence", "documents")
 @dataclass(frozen=True)
 class FileColumn:
     """``table.column`` holds the key of a file in ``area``; ``sha256_column``, where the
-    row has one, records the file's hash (backup checks it on restore)."""
+    row has one, records the file's hash (backup checks it on restore). ``replaceable``:
+    the app deletes the old file as soon as a new one is committed (a mediator's photo), so
+    a file a backup's snapshot named may be gone by the time it is copied."""
 
     table: str
     column: str
     area: str
     sha256_column: str | None = None
+    replaceable: bool = False
 
 
 FILE_COLUMNS: tuple[FileColumn, ...] = (
     FileColumn("evidence", "storage_key", "evidence", "sha256"),
     FileColumn("signature", "image_key", "evidence"),
-    FileColumn("mediator_profile", "photo_key", "evidence"),
+    FileColumn("mediator_profile", "photo_key", "evidence", replaceable=True),
     FileColumn("document", "storage_key", "documents", "sha256"),
 )
 

@@ -16,7 +16,7 @@ from mediation.callbacks import Callbacks
 from mediation.config import Settings
 from mediation.forwarding import check_sender_shape
 from mediation.ice import install_host_addresses
-from mediation.protocol import TokenError, api_error, verify_room_token
+from mediation.protocol import RoomClaims, TokenError, api_error, verify_room_token
 from mediation.rooms import RoomError, Rooms
 from mediation.sockets import install_receive_buffers
 
@@ -57,19 +57,30 @@ async def cors_middleware(request: web.Request, handler: Any) -> web.StreamRespo
     return response
 
 
-async def offer(request: web.Request) -> web.Response:
-    """``{"token", "type": "offer", "sdp"}`` -> ``{"type": "answer", "sdp", "participant_id"}``."""
+async def checked_offer(request: web.Request) -> tuple[dict[str, Any], RoomClaims] | web.Response:
+    """The offer's JSON and its verified token claims, or the error response to send.
+
+    Shared by a single server and the ``--workers`` front, so both refuse bad input alike.
+    """
     try:
         params = await request.json()
     except ValueError:
         return error_response(400, "bad_request", "expected a JSON body")
     if not isinstance(params, dict):
         return error_response(400, "bad_request", "expected a JSON object")
-    settings = request.app[SETTINGS_KEY]
     try:
-        claims = verify_room_token(settings.secret, params.get("token"))
+        claims = verify_room_token(request.app[SETTINGS_KEY].secret, params.get("token"))
     except TokenError as exc:
         return error_response(401, f"token_{exc.code}", exc.message)
+    return params, claims
+
+
+async def offer(request: web.Request) -> web.Response:
+    """``{"token", "type": "offer", "sdp"}`` -> ``{"type": "answer", "sdp", "participant_id"}``."""
+    checked = await checked_offer(request)
+    if isinstance(checked, web.Response):
+        return checked
+    params, claims = checked
     if params.get("type") != "offer" or not isinstance(params.get("sdp"), str):
         return error_response(400, "bad_request", 'expected {"type": "offer", "sdp": ...}')
     try:

@@ -34,8 +34,7 @@ import aiohttp
 from aiohttp import web
 
 from mediation.config import Settings
-from mediation.protocol import TokenError, verify_room_token
-from mediation.server import MAX_OFFER_BYTES, SETTINGS_KEY, cors_middleware, error_response
+from mediation.server import MAX_OFFER_BYTES, SETTINGS_KEY, checked_offer, cors_middleware, error_response
 
 logger = logging.getLogger(__name__)
 
@@ -193,16 +192,10 @@ PARENT_WATCH_KEY = web.AppKey("parent_watch", asyncio.Task)
 async def front_offer(request: web.Request) -> web.Response:
     """Check the token (to learn the session), then let the owning worker answer."""
     body = await request.read()
-    try:
-        params = await request.json()
-    except ValueError:
-        return error_response(400, "bad_request", "expected a JSON body")
-    if not isinstance(params, dict):
-        return error_response(400, "bad_request", "expected a JSON object")
-    try:
-        claims = verify_room_token(request.app[SETTINGS_KEY].secret, params.get("token"))
-    except TokenError as exc:
-        return error_response(401, f"token_{exc.code}", exc.message)
+    checked = await checked_offer(request)
+    if isinstance(checked, web.Response):
+        return checked
+    _params, claims = checked
     pool = request.app[POOL_KEY]
     try:
         status, answer = await pool.forward_offer(worker_index(claims.session_id, len(pool.workers)), body)

@@ -5,20 +5,15 @@ from __future__ import annotations
 
 import io
 import tarfile
-from pathlib import Path
 
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from odr import create_app
 from odr.audit.models import AuditEvent
-from odr.config import TestConfig
 from odr.evidence.models import Evidence
 from odr.extensions import db
+from tests.backup.helpers import restoring
 from tests.case_factories import case_in_mediation
 from tests.conftest import api_token
-
-ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def _upload(client, case_id: int, headers: dict[str, str], name: str, data: bytes) -> None:
@@ -46,19 +41,13 @@ def test_backup_then_restore_into_an_empty_instance(app, client, world, tmp_path
     assert "manifest.json" in names and "tables/audit_event.jsonl" in names
     assert sum(n.startswith("files/evidence/") for n in names) == before["evidence"]
 
-    target = create_app(TestConfig(tmp_path / "restored", fresh_database_url))
-    with target.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
-        db.create_all()
-        result = target.test_cli_runner().invoke(args=["odr", "restore", str(archive)])
+    with restoring(tmp_path / "restored", fresh_database_url, archive) as (target, result):
         assert result.exit_code == 0, result.output
         assert "audit chain intact" in result.output
         assert db.session.execute(select(func.count(AuditEvent.id))).scalar_one() == before["events"]
         assert db.session.execute(select(func.count(Evidence.id))).scalar_one() == before["evidence"]
         again = target.test_cli_runner().invoke(args=["odr", "restore", str(archive)])
         assert again.exit_code == 2 and "not empty" in again.output
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_restore_reports_a_damaged_file(app, client, world, tmp_path, fresh_database_url):
@@ -73,15 +62,9 @@ def test_restore_reports_a_damaged_file(app, client, world, tmp_path, fresh_data
                 data = data[:-1] + bytes([data[-1] ^ 1])
             member.size = len(data)
             dst.addfile(member, io.BytesIO(data))
-    target = create_app(TestConfig(tmp_path / "restored2", fresh_database_url))
-    with target.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
-        db.create_all()
-        result = target.test_cli_runner().invoke(args=["odr", "restore", str(damaged)])
+    with restoring(tmp_path / "restored2", fresh_database_url, damaged) as (_target, result):
         assert result.exit_code == 1
         assert "hash mismatch" in result.output
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_drawn_signatures_and_photos_travel_with_the_backup(app, client, world, tmp_path, fresh_database_url):
@@ -103,14 +86,8 @@ def test_drawn_signatures_and_photos_travel_with_the_backup(app, client, world, 
     with tarfile.open(archive) as tar:
         assert tar.extractfile(f"files/evidence/{key}").read() == photo
 
-    target = create_app(TestConfig(tmp_path / "restored", fresh_database_url))
-    with target.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
-        db.create_all()
-        result = target.test_cli_runner().invoke(args=["odr", "restore", str(archive)])
+    with restoring(tmp_path / "restored", fresh_database_url, archive) as (_target, result):
         assert result.exit_code == 0, result.output
         assert db.session.get(MediatorProfile, mediator_id).photo_key == key
         with get_storage().open(key) as fh:
             assert fh.read() == photo
-        db.session.remove()
-        db.engine.dispose()

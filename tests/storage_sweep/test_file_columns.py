@@ -3,17 +3,10 @@ every such column in the models, and backup and restore carry a file of each kin
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask_migrate import upgrade
-
-from odr import create_app
 from odr.backup.stored_files import AREAS, FILE_COLUMNS, area_storage
-from odr.config import TestConfig
 from odr.extensions import db
+from tests.backup.helpers import restoring
 from tests.storage_sweep.helpers import fill_every_kind
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_key_column_in_the_models_is_in_the_list(app):
@@ -32,13 +25,7 @@ def test_backup_and_restore_carry_a_file_of_every_kind(app, client, world, tmp_p
     result = app.test_cli_runner().invoke(args=["odr", "backup", "--output", str(archive)])
     assert result.exit_code == 0, result.output
 
-    target = create_app(TestConfig(tmp_path / "restored", fresh_database_url))
-    with target.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
-        db.create_all()
-        result = target.test_cli_runner().invoke(args=["odr", "restore", str(archive)])
+    with restoring(tmp_path / "restored", fresh_database_url, archive) as (_target, result):
         assert result.exit_code == 0, result.output
         for kind, (area, key) in named.items():
             assert b"".join(area_storage(area).iter_chunks(key)) == contents[kind], kind
-        db.session.remove()
-        db.engine.dispose()

@@ -7,8 +7,9 @@ Two caches, both rebuilt on demand and safe to delete at any time:
   turns ~20 ms of template compiling in each new process into ~1 ms of loading.
   Jinja keys each entry by the template's source checksum and the Python version.
 
-The folder is ``$ODR_CACHE_DIR`` or ``<repository>/instance/cache`` (gitignored). When
-it cannot be created the caches are simply not used.
+The folder is ``$ODR_CACHE_DIR`` or ``cache`` in the instance folder
+(``odr.config.instance_path()``: ``$ODR_INSTANCE_PATH``, by default ``instance/``,
+gitignored). When it cannot be created the caches are simply not used.
 """
 
 from __future__ import annotations
@@ -19,16 +20,15 @@ from pathlib import Path
 
 from jinja2 import BytecodeCache, FileSystemBytecodeCache
 
+from odr.config import instance_path
+
 __all__ = ["cache_dir", "jinja_bytecode_cache"]
 
 logger = logging.getLogger(__name__)
 
-_ROOT = Path(__file__).resolve().parents[2]
-
-
 def cache_dir() -> Path:
-    """The cache folder: ``$ODR_CACHE_DIR`` or ``<repository>/instance/cache``."""
-    return Path(os.environ.get("ODR_CACHE_DIR") or _ROOT / "instance" / "cache")
+    """The cache folder: ``$ODR_CACHE_DIR`` or the instance folder's ``cache``."""
+    return Path(os.environ.get("ODR_CACHE_DIR") or instance_path() / "cache")
 
 
 def jinja_bytecode_cache() -> BytecodeCache | None:
